@@ -1,0 +1,77 @@
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { Store } from '../store/store.js';
+import { ApiKeyService } from './api-keys.js';
+import { AuditService } from './audit.js';
+import { Authenticator } from './auth.js';
+import { initAccount } from './bootstrap.js';
+import { CursorCodec } from './cursor.js';
+import { KeyCache } from './key-cache.js';
+import type { Millis, RateLimitPolicy } from './model.js';
+import { ScopeResolver } from './scope.js';
+import { UsageRecorder, type BatchLogger } from './usage-recorder.js';
+import { WorkspaceService } from './workspaces.js';
+
+export interface CoreConfig {
+  keyPrefix: string;
+  pepper?: string;
+  adminToken?: string;
+  defaultRateLimit: RateLimitPolicy;
+  /** How often last-use times and refusals are written (default 1 s). */
+  flushIntervalMs?: number;
+  /** Known keys stay cached this long at most (default 60 s); changes invalidate at once. */
+  cacheTtlMs?: number;
+  /** Cap on `auth.refused` events per key and minute (default 10). */
+  maxRefusalsPerKeyMinute?: number;
+  logger?: BatchLogger;
+  clock?: () => Millis;
+}
+
+/** The domain, wired: what the HTTP server, the CLI and the dashboard all talk to. */
+export interface Cadreen {
+  config: CoreConfig;
+  store: Store;
+  auth: Authenticator;
+  scopes: ScopeResolver;
+  apiKeys: ApiKeyService;
+  workspaces: WorkspaceService;
+  audit: AuditService;
+  cache: KeyCache;
+  usage: UsageRecorder;
+  init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
+  /** Writes pending usage and refusals, then closes the limiter and the store. */
+  close(): Promise<void>;
+}
+
+export async function createCadreen(deps: { store: Store; limiter: RateLimiter; config: CoreConfig }): Promise<Cadreen> {
+  const { store, limiter, config } = deps;
+  const clock = config.clock ?? Date.now;
+  const cursors = new CursorCodec(await store.secret('cursor'));
+  const cache = new KeyCache({ max: 100_000, ttlMs: config.cacheTtlMs ?? 60_000, unknownTtlMs: 10_000 });
+  const usage = new UsageRecorder(store, {
+    flushIntervalMs: config.flushIntervalMs ?? 1000,
+    maxRefusalsPerKeyMinute: config.maxRefusalsPerKeyMinute ?? 10,
+    ...(config.logger ? { logger: config.logger } : {}),
+  });
+  const auth = new Authenticator(config, store, cache, limiter, usage, clock);
+  const scopes = new ScopeResolver(store, auth);
+  const apiKeys = new ApiKeyService(store, cache, cursors, config, clock);
+  const workspaces = new WorkspaceService(store, cache, cursors, (id) => scopes.systemProfileOf(id), clock);
+  const audit = new AuditService(store, cursors);
+  return {
+    config,
+    store,
+    auth,
+    scopes,
+    apiKeys,
+    workspaces,
+    audit,
+    cache,
+    usage,
+    init: (input) => initAccount({ store, workspaces, apiKeys }, input, clock()),
+    async close() {
+      await usage.close();
+      await limiter.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 30;
+const CHECKSUM_LENGTH = 6;
+/** Number of random characters kept in a key's display `start`. */
+const START_RANDOM_LENGTH = 4;
+const BASE62_RUN = /^[0-9A-Za-z]+$/;
+
+/** The default prefix of every key; a deployment may choose its own. */
+export const DEFAULT_KEY_PREFIX = 'sk_cadreen_';
+
+/** 6 base62 characters of CRC32 over `text` (62^6 > 2^32, so nothing is lost). */
+function checksumOf(text: string): string {
+  let value = crc32(text);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
+}
+
+/** `length` uniformly random base62 characters from the OS's CSPRNG. */
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      // 248 = 4 × 62: rejecting the bytes above it keeps every character equally likely.
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** A freshly generated key: the plaintext (shown once) and its display start. */
+export interface GeneratedKey {
+  plaintext: string;
+  start: string;
+}
+
+export function generateKey(prefix: string): GeneratedKey {
+  const random = randomBase62(RANDOM_LENGTH);
+  return {
+    plaintext: `${prefix}${random}${checksumOf(prefix + random)}`,
+    start: prefix + random.slice(0, START_RANDOM_LENGTH),
+  };
+}
+
+/**
+ * Whether `token` is well-formed for `prefix`: right length, base62 body and a
+ * matching CRC32. A mistyped or forged string is refused here, before any
+ * hashing or store access.
+ */
+export function hasValidKeyFormat(token: string, prefix: string): boolean {
+  if (token.length !== prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH) return false;
+  if (!token.startsWith(prefix)) return false;
+  const body = token.slice(prefix.length);
+  if (!BASE62_RUN.test(body)) return false;
+  const random = body.slice(0, RANDOM_LENGTH);
+  return body.slice(RANDOM_LENGTH) === checksumOf(prefix + random);
+}
+
+/**
+ * Hashes keys for storage and lookup: SHA-256, or HMAC-SHA-256 when the
+ * deployment sets a pepper (so a stolen database alone cannot be brute-forced).
+ */
+export function createKeyHasher(pepper?: string): (plaintext: string) => string {
+  if (pepper) return (plaintext) => createHmac('sha256', pepper).update(plaintext).digest('hex');
+  return (plaintext) => createHash('sha256').update(plaintext).digest('hex');
+}
+
+/** Compares two secrets in time independent of where they first differ. */
+export function secretsEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}

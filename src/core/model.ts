@@ -1,0 +1,105 @@
+/** Times are epoch milliseconds inside the domain; the HTTP layer formats them. */
+export type Millis = number;
+
+export type ProfileType = 'PROFILE_TYPE_USER' | 'PROFILE_TYPE_API_KEY' | 'PROFILE_TYPE_SYSTEM';
+
+/** The stored lifecycle state of a key. */
+export type KeyState = 'active' | 'rotating' | 'revoked';
+/** What a key's status is right now: its state, or `expired` once past `expiresAt`. */
+export type KeyStatus = KeyState | 'expired';
+export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'rotating', 'revoked', 'expired'];
+
+export type Labels = Record<string, string>;
+
+export interface Account {
+  id: string;
+  name: string;
+  systemProfileId: string;
+  createdAt: Millis;
+}
+
+export interface Profile {
+  id: string;
+  accountId: string;
+  type: ProfileType;
+  name: string | null;
+  email: string | null;
+  /** The profile that created this one (null for the first ones of an account). */
+  createdBy: string | null;
+  createdAt: Millis;
+}
+
+export interface RateLimitPolicy {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface Workspace {
+  id: string;
+  accountId: string;
+  name: string;
+  /** The workspace's own limit per key, or null to use the deployment default. */
+  rateLimit: RateLimitPolicy | null;
+  createdAt: Millis;
+}
+
+export interface ApiKey {
+  id: string;
+  workspaceId: string;
+  accountId: string;
+  /** The key's own PROFILE_TYPE_API_KEY profile: the actor when the key calls. */
+  actorProfileId: string;
+  /** The profile that created the key. */
+  createdBy: string;
+  name: string;
+  description: string | null;
+  labels: Labels | null;
+  externalId: string | null;
+  hash: string;
+  start: string;
+  state: KeyState;
+  createdAt: Millis;
+  expiresAt: Millis | null;
+  lastUsedAt: Millis | null;
+  rotatedFrom: string | null;
+  rotatedTo: string | null;
+  graceUntil: Millis | null;
+  revokedAt: Millis | null;
+}
+
+export type AuditEventType =
+  | 'key.created'
+  | 'key.updated'
+  | 'key.rotated'
+  | 'key.revoked'
+  | 'auth.refused'
+  | 'workspace.created'
+  | 'workspace.updated';
+
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
+  'key.created',
+  'key.updated',
+  'key.rotated',
+  'key.revoked',
+  'auth.refused',
+  'workspace.created',
+  'workspace.updated',
+];
+
+export interface AuditEvent {
+  id: string;
+  workspaceId: string;
+  type: AuditEventType;
+  actorProfileId: string | null;
+  keyId: string | null;
+  code: string | null;
+  ip: string | null;
+  createdAt: Millis;
+}
+
+export function keyStatus(key: Pick<ApiKey, 'state' | 'expiresAt'>, now: Millis): KeyStatus {
+  if (key.state === 'active' && key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  return key.state;
+}
+
+export type SortOrder = 'asc' | 'desc';

@@ -1,0 +1,105 @@
+import type {
+  Account,
+  ApiKey,
+  AuditEvent,
+  AuditEventType,
+  KeyStatus,
+  Labels,
+  Millis,
+  Profile,
+  RateLimitPolicy,
+  SortOrder,
+  Workspace,
+} from '../core/model.js';
+
+/** One page of a keyset-paginated listing: rows strictly after `after` in `order`. */
+export interface PageQuery {
+  order: SortOrder;
+  /** Id of the last row of the previous page, or null for the first page. */
+  after: string | null;
+  limit: number;
+}
+
+export interface KeyFilter {
+  workspaceId: string;
+  status?: KeyStatus;
+  namePrefix?: string;
+  /** "Now", for deciding which active keys count as expired. */
+  now: Millis;
+}
+
+export interface KeyChanges {
+  name?: string;
+  description?: string | null;
+  labels?: Labels | null;
+  externalId?: string | null;
+  expiresAt?: Millis | null;
+}
+
+export interface RotateKeyInput {
+  workspaceId: string;
+  oldKeyId: string;
+  newKey: ApiKey;
+  newProfile: Profile;
+  graceUntil: Millis | null;
+  event: AuditEvent;
+}
+
+export type RotateKeyResult =
+  | { outcome: 'rotated'; oldKey: ApiKey; newKey: ApiKey }
+  | { outcome: 'not_found' }
+  | { outcome: 'not_active'; oldKey: ApiKey };
+
+/** The key a bearer token resolves to, with its workspace's limit, as the hot path needs it. */
+export interface KeyWithPolicy {
+  key: ApiKey;
+  rateLimit: RateLimitPolicy | null;
+}
+
+/**
+ * The persistence port. Every backend implements it and passes the one
+ * contract suite in `test/store-contract.ts`. Methods that change several
+ * rows do so in one transaction; a backend that cannot be reached throws
+ * `StoreUnavailableError` and has changed nothing.
+ */
+export interface Store {
+  /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** A named random secret, created on first use and shared by every instance. */
+  secret(name: string): Promise<string>;
+
+  insertAccount(account: Account, profiles: Profile[]): Promise<void>;
+  /** Up to `limit` accounts, oldest first. */
+  listAccounts(limit: number): Promise<Account[]>;
+  findAccount(id: string): Promise<Account | undefined>;
+  findProfile(id: string): Promise<Profile | undefined>;
+
+  insertWorkspace(workspace: Workspace, event: AuditEvent): Promise<void>;
+  findWorkspace(id: string): Promise<Workspace | undefined>;
+  listWorkspaces(page: PageQuery): Promise<Workspace[]>;
+  countWorkspaces(): Promise<number>;
+  updateWorkspace(
+    id: string,
+    changes: { name?: string; rateLimit?: RateLimitPolicy | null },
+    event: AuditEvent,
+  ): Promise<Workspace | undefined>;
+
+  /** Inserts a key, its own API-key profile and its audit event. */
+  insertKey(key: ApiKey, profile: Profile, event: AuditEvent): Promise<void>;
+  findKeyByHash(hash: string): Promise<KeyWithPolicy | undefined>;
+  findKey(workspaceId: string, id: string): Promise<ApiKey | undefined>;
+  listKeys(filter: KeyFilter, page: PageQuery): Promise<ApiKey[]>;
+  countKeys(filter: KeyFilter): Promise<number>;
+  updateKey(workspaceId: string, id: string, changes: KeyChanges, event: AuditEvent): Promise<ApiKey | undefined>;
+  /** Moves an active key to `rotating` and inserts its successor, atomically; only one of concurrent callers wins. */
+  rotateKey(input: RotateKeyInput): Promise<RotateKeyResult>;
+  /** Marks a key revoked (idempotently; the event is written only on the first call). */
+  revokeKey(workspaceId: string, id: string, at: Millis, event: AuditEvent): Promise<ApiKey | undefined>;
+  /** Records last use times gathered since the previous call; never moves a time backwards. */
+  touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void>;
+
+  insertAuditEvents(events: AuditEvent[]): Promise<void>;
+  listAuditEvents(filter: { workspaceId: string; type?: AuditEventType }, page: PageQuery): Promise<AuditEvent[]>;
+}
