@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openCadreen } from '../service.js';
+
+/** `cadreen init`: the first account, workspace, user and key, straight into the configured store. */
+export function initCommand(program: Command): void {
+  program
+    .command('init')
+    .description('create an account, a workspace, a user profile and the first API key')
+    .option('--workspace-name <name>', 'name of the workspace', 'default')
+    .option('--email <email>', 'email of the user profile that owns the first key')
+    .option('--json', 'print {account_id, workspace_id, profile_id, key: {id, plaintext}} as JSON')
+    .action(async (options: { workspaceName: string; email?: string; json?: boolean }) => {
+      const config = loadConfig(process.env);
+      const cadreen = await openCadreen(config);
+      try {
+        const result = await cadreen.init({
+          workspaceName: options.workspaceName,
+          ...(options.email ? { email: options.email } : {}),
+        });
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({
+              account_id: result.accountId,
+              workspace_id: result.workspaceId,
+              profile_id: result.profileId,
+              key: result.key,
+            })}\n`,
+          );
+        } else {
+          process.stdout.write(
+            [
+              `Account    ${result.accountId}`,
+              `Workspace  ${result.workspaceId}`,
+              `Profile    ${result.profileId}`,
+              `Key        ${result.key.id}`,
+              '',
+              'Your API key (shown once; store it now):',
+              '',
+              `  ${result.key.plaintext}`,
+              '',
+              `  export CADREEN_API_KEY=${result.key.plaintext}`,
+              `  export WORKSPACE_ID=${result.workspaceId}`,
+              '',
+            ].join('\n'),
+          );
+        }
+      } finally {
+        await cadreen.close();
+      }
+    });
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { basename } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { VERSION } from '../service.js';
+import { initCommand } from './init.js';
+import { serveCommand } from './serve.js';
+
+/** One entry point, published as both `cadreen` and `cadenya`. */
+const name = basename(process.argv[1] ?? 'cadreen').replace(/\.js$/, '') === 'cadenya' ? 'cadenya' : 'cadreen';
+const program = new Command(name).description('Workspace-scoped API keys: serve, set up and manage').version(VERSION);
+program.exitOverride();
+serveCommand(program);
+initCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(78);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${name}: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,95 @@
+import { DEFAULT_KEY_PREFIX } from './core/key-format.js';
+import type { RateLimitPolicy } from './core/model.js';
+
+/** Everything the service reads from its environment, parsed once at start. */
+export interface Config {
+  databaseUrl: string;
+  redisUrl?: string;
+  port: number;
+  host: string;
+  adminToken?: string;
+  keyPrefix: string;
+  pepper?: string;
+  rateLimit: RateLimitPolicy;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A bad configuration value: its message is the one line printed before start-up stops. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const WINDOW_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `600/60s`, `100/1m`, `5000/1h` or `600/60` (seconds) → a policy. */
+export function parseRateLimit(value: string): RateLimitPolicy | undefined {
+  const match = /^(\d{1,7})\/(\d{1,6})([smh]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const limit = Number(match[1]);
+  const windowSeconds = Number(match[2]) * WINDOW_UNITS[match[3] || 's']!;
+  if (limit < 1 || windowSeconds < 1 || windowSeconds > 86_400) return undefined;
+  return { limit, windowSeconds };
+}
+
+type Source = Record<string, string | undefined>;
+
+function fail(variable: string, value: string, expected: string): never {
+  throw new ConfigError(`${variable}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+}
+
+/**
+ * Parses the CADREEN_* variables (and flags, which override them) into a
+ * Config. Nothing else in the program reads the environment.
+ */
+export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 'databaseUrl', string>> = {}): Config {
+  const read = (name: string) => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const databaseUrl = flags.databaseUrl ?? read('CADREEN_DATABASE_URL') ?? 'sqlite:./data/cadreen.db';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    fail('CADREEN_DATABASE_URL', databaseUrl, 'sqlite:<path> or postgres://…');
+  }
+
+  const redisUrl = read('CADREEN_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) fail('CADREEN_REDIS_URL', redisUrl, 'redis://…');
+
+  const portText = flags.port ?? read('CADREEN_PORT') ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) fail(flags.port ? '--port' : 'CADREEN_PORT', portText, 'a port number 0–65535');
+
+  const host = flags.host ?? read('CADREEN_HOST') ?? '127.0.0.1';
+
+  const adminToken = read('CADREEN_ADMIN_TOKEN');
+  if (adminToken !== undefined && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    throw new ConfigError('CADREEN_ADMIN_TOKEN is invalid: expected at least 16 characters without spaces');
+  }
+
+  const keyPrefix = read('CADREEN_KEY_PREFIX') ?? DEFAULT_KEY_PREFIX;
+  if (!/^[a-z][a-z0-9_]{1,31}$/.test(keyPrefix)) fail('CADREEN_KEY_PREFIX', keyPrefix, 'lower-case letters, digits and _ (2–32), e.g. sk_acme_');
+
+  const pepper = read('CADREEN_KEY_PEPPER');
+  if (pepper !== undefined && pepper.length < 16) {
+    throw new ConfigError('CADREEN_KEY_PEPPER is invalid: expected at least 16 characters');
+  }
+
+  const rateLimitText = read('CADREEN_RATE_LIMIT') ?? '600/60s';
+  const rateLimit = parseRateLimit(rateLimitText) ?? fail('CADREEN_RATE_LIMIT', rateLimitText, '<requests>/<window>, e.g. 600/60s');
+
+  const logLevel = (read('CADREEN_LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) fail('CADREEN_LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
+
+  return {
+    databaseUrl,
+    port,
+    host,
+    keyPrefix,
+    rateLimit,
+    logLevel,
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(adminToken ? { adminToken } : {}),
+    ...(pepper ? { pepper } : {}),
+  };
+}

@@ -1,0 +1,90 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Cadreen } from '../core/cadreen.js';
+import { invalidRequest } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { authenticateHook } from './authenticate.js';
+import { handleError, sendError } from './errors.js';
+import { OpenApiCollector } from './openapi.js';
+import { cadreenApiKeyRoutes } from './routes/cadreen/api-keys.js';
+import { cadreenRuntimeRoutes } from './routes/cadreen/runtime.js';
+import { cadreenWorkspaceRoutes } from './routes/cadreen/workspaces.js';
+import { resourceApiKeyRoutes } from './routes/resource/api-keys.js';
+import { resourceAuditRoutes } from './routes/resource/audit-events.js';
+import { systemRoutes } from './routes/system.js';
+
+export interface AppOptions {
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  logger?: FastifyServerOptions['loggerInstance'];
+  version?: string;
+}
+
+/**
+ * Request validators. Bodies are checked strictly (no type coercion: a string
+ * where a number belongs is an error); query strings and path parameters are
+ * text, so they are coerced. Nothing unknown is silently dropped.
+ */
+function validators() {
+  const common = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const body = addFormats.default(new Ajv.default({ ...common, coerceTypes: false }));
+  const text = addFormats.default(new Ajv.default({ ...common, coerceTypes: true }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? body : text).compile(schema);
+}
+
+/** The HTTP server: both dialects over the one domain in `cadreen`. */
+export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : {}),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    genReqId: () => newId('req'),
+    requestIdHeader: false,
+    // One line per request is written in onResponse below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validators());
+
+  // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    const source = (text as string).trim();
+    if (source === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(source));
+    } catch {
+      done(invalidRequest('the body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]), undefined);
+    }
+  });
+
+  const openapi = new OpenApiCollector();
+  app.addHook('onRoute', (route) => openapi.collect(route));
+  app.addHook('onRequest', authenticateHook(cadreen));
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('Request-Id', request.id);
+  });
+  // A route with a body schema treats a missing body as `{}`, so the schema reports what is required.
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.schema?.body && (request.body === undefined || request.body === null)) request.body = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => sendError(reply, request, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  systemRoutes(app, cadreen, openapi, options.version ?? '0.0.0');
+  cadreenRuntimeRoutes(app, cadreen);
+  cadreenApiKeyRoutes(app, cadreen);
+  cadreenWorkspaceRoutes(app, cadreen);
+  resourceApiKeyRoutes(app, cadreen);
+  resourceAuditRoutes(app, cadreen);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,76 @@
+import type { Verification } from '../../../core/auth.js';
+import { keyStatus, type ApiKey, type AuditEvent, type RateLimitPolicy, type Workspace } from '../../../core/model.js';
+import { iso } from '../../schemas/common.js';
+
+/** Domain → JSON of the Cadreen dialect (snake_case, absent values as null). */
+
+export function presentKey(key: ApiKey, now = Date.now()) {
+  return {
+    id: key.id,
+    name: key.name,
+    description: key.description,
+    key_prefix: key.start.slice(0, -4),
+    start: key.start,
+    status: keyStatus(key, now),
+    labels: key.labels,
+    external_id: key.externalId,
+    created_at: iso(key.createdAt)!,
+    expires_at: iso(key.expiresAt),
+    last_used_at: iso(key.lastUsedAt),
+    rotated_from: key.rotatedFrom,
+    rotated_to: key.rotatedTo,
+    grace_until: iso(key.graceUntil),
+    revoked_at: iso(key.revokedAt),
+    created_by: key.createdBy,
+  };
+}
+
+export function presentIssuedKey(issued: { key: ApiKey; plaintext: string }) {
+  return { ...presentKey(issued.key), plaintext: issued.plaintext };
+}
+
+export function presentEvent(event: AuditEvent) {
+  return {
+    id: event.id,
+    type: event.type,
+    actor_profile_id: event.actorProfileId,
+    key_id: event.keyId,
+    code: event.code,
+    ip: event.ip,
+    created_at: iso(event.createdAt)!,
+  };
+}
+
+export function presentWorkspace(workspace: Workspace, defaultRateLimit: RateLimitPolicy) {
+  const policy = workspace.rateLimit ?? defaultRateLimit;
+  return {
+    id: workspace.id,
+    account_id: workspace.accountId,
+    name: workspace.name,
+    created_at: iso(workspace.createdAt)!,
+    rate_limit: {
+      limit: policy.limit,
+      window_seconds: policy.windowSeconds,
+      source: workspace.rateLimit ? ('workspace' as const) : ('default' as const),
+    },
+  };
+}
+
+export function presentVerification(result: Verification) {
+  return {
+    valid: result.valid,
+    ...(result.code ? { code: result.code } : {}),
+    ...(result.workspaceId ? { workspace_id: result.workspaceId } : {}),
+    ...(result.keyId ? { key_id: result.keyId } : {}),
+    ...(result.status ? { status: result.status } : {}),
+    ...(result.rateLimit
+      ? {
+          ratelimit: {
+            limit: result.rateLimit.limit,
+            remaining: result.rateLimit.remaining,
+            reset: result.rateLimit.resetSeconds,
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,157 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AUDIT_EVENT_TYPES, KEY_STATUSES } from '../../core/model.js';
+import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, Timestamp } from './common.js';
+
+/** Schemas of the Cadreen dialect (`/api/v1/maas/…`, `/api/v1/cadreen/…`): snake_case. */
+
+export const KeyStatusSchema = Type.Union(KEY_STATUSES.map((s) => Type.Literal(s)));
+
+export const CadreenKey = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Nullable(Type.String()),
+    key_prefix: Type.String(),
+    start: Type.String({ description: 'The prefix and first characters of the key, for display' }),
+    status: KeyStatusSchema,
+    labels: Nullable(Type.Record(Type.String(), Type.String())),
+    external_id: Nullable(Type.String()),
+    created_at: Timestamp,
+    expires_at: Nullable(Timestamp),
+    last_used_at: Nullable(Timestamp),
+    rotated_from: Nullable(Type.String()),
+    rotated_to: Nullable(Type.String()),
+    grace_until: Nullable(Timestamp),
+    revoked_at: Nullable(Timestamp),
+    created_by: Type.String(),
+  }
+);
+
+export const IssuedCadreenKey = Type.Composite(
+  [CadreenKey, Type.Object({ plaintext: Type.String({ description: 'The key itself: shown once, never again' }) })]
+);
+
+export const CreateKeyBody = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Nullable(Description)),
+    labels: Type.Optional(Nullable(Labels)),
+    external_id: Type.Optional(Nullable(ExternalId)),
+    expires_at: Type.Optional(Nullable(Timestamp)),
+  },
+  { additionalProperties: false },
+);
+export type CreateKeyBody = Static<typeof CreateKeyBody>;
+
+export const UpdateKeyBody = Type.Partial(CreateKeyBody, { additionalProperties: false });
+export type UpdateKeyBody = Static<typeof UpdateKeyBody>;
+
+export const RotateKeyBody = Type.Object(
+  { grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604800 })) },
+  { additionalProperties: false },
+);
+export type RotateKeyBody = Static<typeof RotateKeyBody>;
+
+export const ListKeysQuery = Type.Object(
+  {
+    limit: Limit(1000, 100),
+    cursor: Type.Optional(Cursor),
+    status: Type.Optional(KeyStatusSchema),
+    prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Keep keys whose name starts with this' })),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By creation time; default desc' })),
+  },
+  { additionalProperties: false },
+);
+export type ListKeysQuery = Static<typeof ListKeysQuery>;
+
+export const KeyList = Type.Object({
+  keys: Type.Array(CadreenKey),
+  count: Type.Integer({ description: 'Number of keys matching the filter' }),
+  next_cursor: Nullable(Type.String()),
+});
+
+export const Health = Type.Object({
+  status: Type.Literal('ok'),
+  workspace_id: Nullable(Type.String()),
+  key_id: Nullable(Type.String()),
+});
+
+export const VerifyBody = Type.Object({ key: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
+
+export const RateLimitInfo = Type.Object({
+  limit: Type.Integer(),
+  remaining: Type.Integer(),
+  reset: Type.Integer({ description: 'Seconds until the window resets' }),
+});
+
+export const Verification = Type.Object({
+  valid: Type.Boolean(),
+  code: Type.Optional(Type.String()),
+  workspace_id: Type.Optional(Type.String()),
+  key_id: Type.Optional(Type.String()),
+  status: Type.Optional(KeyStatusSchema),
+  ratelimit: Type.Optional(RateLimitInfo),
+});
+
+export const AuditEventTypeSchema = Type.Union(AUDIT_EVENT_TYPES.map((t) => Type.Literal(t)));
+
+export const CadreenAuditEvent = Type.Object({
+  id: Type.String(),
+  type: AuditEventTypeSchema,
+  actor_profile_id: Nullable(Type.String()),
+  key_id: Nullable(Type.String()),
+  code: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+
+export const AuditQuery = Type.Object(
+  { limit: Limit(500, 50), cursor: Type.Optional(Cursor), type: Type.Optional(AuditEventTypeSchema) },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditList = Type.Object({ events: Type.Array(CadreenAuditEvent), next_cursor: Nullable(Type.String()) });
+
+export const RateLimitSetting = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    window_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const CadreenWorkspace = Type.Object(
+  {
+    id: Type.String(),
+    account_id: Type.String(),
+    name: Type.String(),
+    created_at: Timestamp,
+    rate_limit: Type.Object({
+      limit: Type.Integer(),
+      window_seconds: Type.Integer(),
+      source: Type.Union([Type.Literal('workspace'), Type.Literal('default')]),
+    }),
+  }
+);
+
+export const CreateWorkspaceBody = Type.Object(
+  { name: Name, account_id: Type.Optional(Type.String({ maxLength: 64 })), rate_limit: Type.Optional(Nullable(RateLimitSetting)) },
+  { additionalProperties: false },
+);
+export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
+
+export const UpdateWorkspaceBody = Type.Object(
+  { name: Type.Optional(Name), rate_limit: Type.Optional(Nullable(RateLimitSetting)) },
+  { additionalProperties: false },
+);
+export type UpdateWorkspaceBody = Static<typeof UpdateWorkspaceBody>;
+
+export const WorkspaceQuery = Type.Object({ limit: Limit(1000, 100), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+export type WorkspaceQuery = Static<typeof WorkspaceQuery>;
+
+export const WorkspaceList = Type.Object({
+  workspaces: Type.Array(CadreenWorkspace),
+  count: Type.Integer(),
+  next_cursor: Nullable(Type.String()),
+});

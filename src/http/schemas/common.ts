@@ -1,0 +1,54 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ERROR_CODES } from '../../core/errors.js';
+
+/** `T` or JSON null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** An RFC 3339 timestamp such as `2026-06-03T12:00:00.000Z`. */
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp' });
+
+export const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '\\S', description: 'Human-readable name' });
+export const Description = Type.String({ maxLength: 1024 });
+export const ExternalId = Type.String({ minLength: 1, maxLength: 255 });
+export const Labels = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }),
+  Type.String({ maxLength: 255 }),
+  { maxProperties: 64, description: 'Arbitrary key-value pairs for categorization and filtering' },
+);
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+      message: Type.String(),
+      request_id: Type.String(),
+      details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    }),
+  },
+  { description: 'Every error: a stable code to program against and a message for people' },
+);
+
+export const Limit = (max: number, fallback: number) =>
+  Type.Integer({ minimum: 1, maximum: max, default: fallback, description: `Page size (1–${max}, default ${fallback})` });
+export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: 'Cursor from the previous page' });
+
+export const WorkspaceIdParam = Type.Object({ workspace_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+export const KeyIdParams = Type.Object(
+  { workspace_id: Type.String({ maxLength: 64 }), key_id: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+export const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+
+/** The error responses every authenticated route may answer with, for the OpenAPI document. */
+export const AUTHENTICATED_ERRORS = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+};
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export const millis = (timestamp: string | null | undefined): number | null | undefined =>
+  timestamp === undefined ? undefined : timestamp === null ? null : Date.parse(timestamp);

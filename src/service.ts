@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { createCadreen, type Cadreen } from './core/cadreen.js';
+import { buildApp } from './http/app.js';
+import { MemoryRateLimiter } from './limits/memory-rate-limiter.js';
+import { openStore } from './store/open-store.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'cadreen' },
+    // Defence in depth: nothing logs headers or bodies, and these paths are censored if anything ever does.
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'plaintext', 'key', 'token'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** Opens the configured store and limiter and wires the domain. */
+export async function openCadreen(config: Config, logger?: Logger): Promise<Cadreen> {
+  const store = await openStore(config.databaseUrl);
+  return createCadreen({
+    store,
+    limiter: new MemoryRateLimiter(),
+    config: {
+      keyPrefix: config.keyPrefix,
+      defaultRateLimit: config.rateLimit,
+      ...(config.pepper ? { pepper: config.pepper } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+      ...(logger ? { logger } : {}),
+    },
+  });
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  cadreen: Cadreen;
+  url: string;
+  /** Stops accepting connections, lets in-flight requests finish, then writes pending batches and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Starts the HTTP service on the configured host and port. */
+export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<RunningService> {
+  const cadreen = await openCadreen(config, logger);
+  const app = await buildApp(cadreen, { logger, version: VERSION });
+  const url = await app.listen({ port: config.port, host: config.host });
+  const accounts = await cadreen.store.listAccounts(1);
+  logger.info({ url, store: config.databaseUrl.split(':')[0], admin_routes: Boolean(config.adminToken) }, 'cadreen listening');
+  if (accounts.length === 0) {
+    logger.warn('the store is empty: run `cadreen init` (or `npm run init`) to create an account, a workspace and its first key');
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    cadreen,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        await app.close();
+        await cadreen.close();
+      })()),
+  };
+}
