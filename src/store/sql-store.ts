@@ -137,6 +137,7 @@ export class SqlStore implements Store {
 
   /** Runs a store operation, turning connectivity failures into StoreUnavailableError. */
   private async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
     try {
       return await operation();
     } catch (error) {
@@ -150,7 +151,11 @@ export class SqlStore implements Store {
     await this.run(() => sql`select 1`.execute(this.db));
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.db.destroy();
   }
 
