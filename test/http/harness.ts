@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import { createCadreen, type Cadreen } from '../../src/core/cadreen.js';
+import { DEFAULT_KEY_PREFIX } from '../../src/core/key-format.js';
+import type { RateLimitPolicy } from '../../src/core/model.js';
+import { buildApp } from '../../src/http/app.js';
+import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: any;
+}
+
+/** A workspace made by `seed()`: its first key (plaintext) and ids. */
+export interface Seeded {
+  accountId: string;
+  workspaceId: string;
+  profileId: string;
+  keyId: string;
+  key: string;
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  cadreen: Cadreen;
+  /** Moves the service's clock forward (expiry, grace periods). */
+  advance(ms: number): void;
+  /** A new account with one workspace and its first key. */
+  seed(name?: string): Promise<Seeded>;
+  /** Another key in a workspace, created through the domain. */
+  newKey(workspaceId: string, name?: string, expiresAt?: number): Promise<{ id: string; key: string }>;
+  request(
+    method: string,
+    url: string,
+    options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The app in-process (Fastify's `inject`) over a real in-memory SQLite store.
+ * Each harness is independent; close it after the test file.
+ */
+export async function createHarness(options: { rateLimit?: RateLimitPolicy } = {}): Promise<Harness> {
+  let offset = 0;
+  const clock = () => Date.now() + offset;
+  const cadreen = await createCadreen({
+    store: await openSqliteStore(':memory:'),
+    limiter: new MemoryRateLimiter(),
+    config: {
+      keyPrefix: DEFAULT_KEY_PREFIX,
+      adminToken: ADMIN_TOKEN,
+      defaultRateLimit: options.rateLimit ?? { limit: 100_000, windowSeconds: 60 },
+      clock,
+    },
+  });
+  const app = await buildApp(cadreen);
+  return {
+    app,
+    cadreen,
+    advance: (ms) => {
+      offset += ms;
+    },
+    async seed(name = 'main') {
+      const result = await cadreen.init({ workspaceName: name, email: 'owner@example.com' });
+      return {
+        accountId: result.accountId,
+        workspaceId: result.workspaceId,
+        profileId: result.profileId,
+        keyId: result.key.id,
+        key: result.key.plaintext,
+      };
+    },
+    async newKey(workspaceId, name = 'extra', expiresAt) {
+      const workspace = await cadreen.workspaces.get(workspaceId);
+      const scope = { workspace, actorProfileId: await cadreen.scopes.systemProfileOf(workspace.accountId), ip: null };
+      const issued = await cadreen.apiKeys.create(scope, { name, ...(expiresAt ? { expiresAt } : {}) });
+      return { id: issued.key.id, key: issued.plaintext };
+    },
+    async request(method, url, { key, body, rawBody, headers = {} } = {}) {
+      const response = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined || rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(rawBody !== undefined ? { payload: rawBody } : body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: response.body === '' ? undefined : response.json(),
+      };
+    },
+    async close() {
+      await app.close();
+      await cadreen.close();
+    },
+  };
+}

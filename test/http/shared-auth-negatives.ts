@@ -1,0 +1,102 @@
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness, type Seeded } from './harness.js';
+
+/** A call to one protected route, built for a given workspace and a key of it. */
+export interface RouteCall {
+  method: string;
+  url: string;
+  body?: unknown;
+}
+
+/**
+ * The refusals every protected route shares (Unkey's `runCommonRouteTests`):
+ * no header, not Bearer, garbage, bad checksum, unknown, revoked, rotating,
+ * expired, and — where the route names a workspace — another workspace's key.
+ * Each case also asserts the error shape and that nothing changed.
+ */
+export function describeSharedAuthNegatives(
+  route: string,
+  build: (target: Seeded) => RouteCall,
+  options: { namesWorkspace: boolean },
+) {
+  describe(`${route}: shared authentication refusals`, () => {
+    let harness: Harness;
+    let target: Seeded;
+
+    beforeAll(async () => {
+      harness = await createHarness();
+      target = await harness.seed('target');
+    });
+    afterAll(() => harness.close());
+
+    async function expectRefused(key: string | undefined, code: string, status = 401, headers: Record<string, string> = {}) {
+      const call = build(target);
+      const before = await harness.cadreen.store.countKeys({ workspaceId: target.workspaceId, now: Date.now() });
+      const response = await harness.request(call.method, call.url, {
+        ...(key !== undefined ? { key } : {}),
+        ...(call.body !== undefined ? { body: call.body } : {}),
+        headers,
+      });
+      expect(response.status).toBe(status);
+      expect(response.body.error.code).toBe(code);
+      expect(typeof response.body.error.message).toBe('string');
+      expect(response.body.error.request_id).toMatch(/^req_/);
+      expect(await harness.cadreen.store.countKeys({ workspaceId: target.workspaceId, now: Date.now() })).toBe(before);
+      return response;
+    }
+
+    it('refuses a request without an Authorization header with auth_missing', async () => {
+      await expectRefused(undefined, 'auth_missing');
+    });
+
+    it('refuses a non-Bearer Authorization header with auth_missing', async () => {
+      await expectRefused(undefined, 'auth_missing', 401, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` });
+    });
+
+    it('refuses garbage with auth_invalid', async () => {
+      await expectRefused('not-a-key', 'auth_invalid');
+    });
+
+    it('refuses a key with a wrong checksum with auth_invalid', async () => {
+      const last = target.key.at(-1) === 'a' ? 'b' : 'a';
+      await expectRefused(target.key.slice(0, -1) + last, 'auth_invalid');
+    });
+
+    it('refuses a well-formed key the service never issued with auth_invalid', async () => {
+      const other = await createHarness();
+      const stranger = await other.seed();
+      await other.close();
+      await expectRefused(stranger.key, 'auth_invalid');
+    });
+
+    it('refuses a revoked key with auth_revoked', async () => {
+      const { id, key } = await harness.newKey(target.workspaceId, 'to-revoke');
+      await harness.request('DELETE', `/api/v1/maas/workspaces/${target.workspaceId}/api-keys/${id}`, { key: target.key });
+      await expectRefused(key, 'auth_revoked');
+    });
+
+    it('refuses a rotated key with auth_rotating', async () => {
+      const { id, key } = await harness.newKey(target.workspaceId, 'to-rotate');
+      const rotated = await harness.request('POST', `/api/v1/maas/workspaces/${target.workspaceId}/api-keys/${id}/rotate`, { key: target.key });
+      expect(rotated.status).toBe(201);
+      await expectRefused(key, 'auth_rotating');
+    });
+
+    it('refuses an expired key with auth_invalid', async () => {
+      const { key } = await harness.newKey(target.workspaceId, 'short-lived', Date.now() + 1000);
+      harness.advance(2000);
+      try {
+        await expectRefused(key, 'auth_invalid');
+      } finally {
+        harness.advance(-2000);
+      }
+    });
+
+    if (options.namesWorkspace) {
+      it('refuses a key of another workspace with auth_forbidden', async () => {
+        const other = await harness.seed('other');
+        await expectRefused(other.key, 'auth_forbidden', 403);
+      });
+    }
+  });
+}
