@@ -51,8 +51,8 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<RunningService> {
   const cadreen = await openCadreen(config, logger);
   const app = await buildApp(cadreen, { logger, version: VERSION });
-  const url = await app.listen({ port: config.port, host: config.host });
   const accounts = await cadreen.store.listAccounts(1);
+  const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, store: config.databaseUrl.split(':')[0], admin_routes: Boolean(config.adminToken) }, 'cadreen listening');
   if (accounts.length === 0) {
     logger.warn('the store is empty: run `cadreen init` (or `npm run init`) to create an account, a workspace and its first key');

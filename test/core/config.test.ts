@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseRateLimit } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to embedded SQLite on 127.0.0.1:8080 with 600 requests per 60 s', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: 'sqlite:./data/cadreen.db',
+      port: 8080,
+      host: '127.0.0.1',
+      keyPrefix: 'sk_cadreen_',
+      rateLimit: { limit: 600, windowSeconds: 60 },
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every CADREEN_* variable, and flags override the environment', () => {
+    const config = loadConfig(
+      {
+        CADREEN_DATABASE_URL: 'postgres://db/cadreen',
+        CADREEN_REDIS_URL: 'redis://cache:6379',
+        CADREEN_PORT: '9000',
+        CADREEN_HOST: '0.0.0.0',
+        CADREEN_ADMIN_TOKEN: 'a-long-admin-token',
+        CADREEN_KEY_PREFIX: 'sk_acme_',
+        CADREEN_KEY_PEPPER: 'pepper-0123456789',
+        CADREEN_RATE_LIMIT: '100/1m',
+        CADREEN_LOG_LEVEL: 'warn',
+      },
+      { port: '9100' },
+    );
+    expect(config).toMatchObject({ port: 9100, host: '0.0.0.0', keyPrefix: 'sk_acme_', rateLimit: { limit: 100, windowSeconds: 60 }, logLevel: 'warn' });
+  });
+
+  it.each([
+    ['CADREEN_PORT', 'eighty'],
+    ['CADREEN_PORT', '70000'],
+    ['CADREEN_DATABASE_URL', 'mysql://x'],
+    ['CADREEN_REDIS_URL', 'localhost:6379'],
+    ['CADREEN_ADMIN_TOKEN', 'short'],
+    ['CADREEN_KEY_PREFIX', 'SK-Bad'],
+    ['CADREEN_KEY_PEPPER', 'tiny'],
+    ['CADREEN_RATE_LIMIT', 'lots'],
+    ['CADREEN_RATE_LIMIT', '0/60s'],
+    ['CADREEN_LOG_LEVEL', 'loud'],
+  ])('stops on a bad %s with a message naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('parses rate limits in seconds, minutes and hours', () => {
+    expect(parseRateLimit('600/60s')).toEqual({ limit: 600, windowSeconds: 60 });
+    expect(parseRateLimit('600/60')).toEqual({ limit: 600, windowSeconds: 60 });
+    expect(parseRateLimit('5000/1h')).toEqual({ limit: 5000, windowSeconds: 3600 });
+    expect(parseRateLimit('1/2d')).toBeUndefined();
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyHasher, generateKey, hasValidKeyFormat, secretsEqual } from '../../src/core/key-format.js';
+
+describe('key format', () => {
+  it('is the prefix, 30 random base62 characters and a 6-character checksum', () => {
+    const { plaintext, start } = generateKey('sk_cadreen_');
+    expect(plaintext).toMatch(/^sk_cadreen_[0-9A-Za-z]{36}$/);
+    expect(start).toBe(plaintext.slice(0, 'sk_cadreen_'.length + 4));
+    expect(hasValidKeyFormat(plaintext, 'sk_cadreen_')).toBe(true);
+  });
+
+  it('never repeats across many keys', () => {
+    const keys = new Set(Array.from({ length: 10_000 }, () => generateKey('sk_cadreen_').plaintext));
+    expect(keys.size).toBe(10_000);
+  });
+
+  it('uses every base62 character in the random part', () => {
+    const seen = new Set(Array.from({ length: 500 }, () => generateKey('sk_').plaintext.slice(3, 33)).join(''));
+    expect(seen.size).toBe(62);
+  });
+
+  it('refuses any single-character typo through the checksum', () => {
+    const { plaintext } = generateKey('sk_cadreen_');
+    for (let i = 'sk_cadreen_'.length; i < plaintext.length; i++) {
+      const replacement = plaintext[i] === 'x' ? 'y' : 'x';
+      expect(hasValidKeyFormat(plaintext.slice(0, i) + replacement + plaintext.slice(i + 1), 'sk_cadreen_')).toBe(false);
+    }
+  });
+
+  it('refuses other prefixes, lengths and alphabets', () => {
+    const { plaintext } = generateKey('sk_cadreen_');
+    expect(hasValidKeyFormat(plaintext, 'sk_other_')).toBe(false);
+    expect(hasValidKeyFormat(`${plaintext}0`, 'sk_cadreen_')).toBe(false);
+    expect(hasValidKeyFormat(plaintext.replace(/.$/, '-'), 'sk_cadreen_')).toBe(false);
+    expect(hasValidKeyFormat('', 'sk_cadreen_')).toBe(false);
+  });
+
+  it('hashes with SHA-256, or HMAC-SHA-256 when a pepper is set', () => {
+    const { plaintext } = generateKey('sk_cadreen_');
+    const plain = createKeyHasher()(plaintext);
+    const peppered = createKeyHasher('pepper-0123456789')(plaintext);
+    expect(plain).toMatch(/^[0-9a-f]{64}$/);
+    expect(peppered).toMatch(/^[0-9a-f]{64}$/);
+    expect(peppered).not.toBe(plain);
+    expect(createKeyHasher()(plaintext)).toBe(plain);
+    expect(plain).not.toContain(plaintext.slice(11));
+  });
+
+  it('compares secrets of any length without throwing', () => {
+    expect(secretsEqual('same-secret', 'same-secret')).toBe(true);
+    expect(secretsEqual('same-secret', 'same-secreT')).toBe(false);
+    expect(secretsEqual('short', 'a much longer secret')).toBe(false);
+  });
+});
