@@ -294,6 +294,18 @@ describe('Cadreen dialect: API keys', () => {
     });
   });
 
+  describe('last use', () => {
+    it('shows last_used_at once the batched usage is written, without a write on the request', async () => {
+      const { id, key } = await h.newKey(ws.workspaceId, 'used');
+      const url = `${keysUrl(ws.workspaceId)}/${id}`;
+      await h.request('GET', '/api/v1/cadreen/health', { key });
+      expect((await h.request('GET', url, { key: ws.key })).body.last_used_at).toBeNull();
+      await h.cadreen.usage.flush();
+      const used = await h.request('GET', url, { key: ws.key });
+      expect(Date.now() - Date.parse(used.body.last_used_at)).toBeLessThan(60_000);
+    });
+  });
+
   describe('revoke', () => {
     it('returns 204, keeps the key listed as revoked, and is idempotent', async () => {
       const { id, key } = await h.newKey(ws.workspaceId, 'revoke-me');

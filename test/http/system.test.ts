@@ -25,6 +25,18 @@ describe('public routes and the OpenAPI document', () => {
     await other.app.close();
   });
 
+  it('answers authenticated routes with 503 service_unavailable, not 500, while the store is unreachable', async () => {
+    const other = await createHarness();
+    const seeded = await other.seed();
+    other.cadreen.cache.clear();
+    await other.cadreen.store.close();
+    const response = await other.request('GET', '/api/v1/cadreen/health', { key: seeded.key });
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('service_unavailable');
+    expect(response.headers['retry-after']).toBe('1');
+    await other.app.close();
+  });
+
   it('answers unknown routes with not_found in the error shape', async () => {
     const response = await h.request('GET', '/v2/nothing');
     expect(response.status).toBe(404);
