@@ -13,7 +13,7 @@ import type {
   RateLimitPolicy,
   Workspace,
 } from '../core/model.js';
-import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
+import type { AccountsTable, ApiKeysTable, Database, WorkspacesTable } from './schema.js';
 import type {
   KeyChanges,
   KeyFilter,
@@ -87,6 +87,10 @@ function fromKey(key: ApiKey): ApiKeysTable {
 
 function policyOf(limit: number | null, windowSeconds: number | null): RateLimitPolicy | null {
   return limit === null || windowSeconds === null ? null : { limit: Number(limit), windowSeconds: Number(windowSeconds) };
+}
+
+function toAccount(row: Selectable<AccountsTable>): Account {
+  return { id: row.id, name: row.name, systemProfileId: row.system_profile_id, createdAt: Number(row.created_at) };
 }
 
 function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
@@ -191,19 +195,14 @@ export class SqlStore implements Store {
   listAccounts(limit: number): Promise<Account[]> {
     return this.run(async () => {
       const rows = await this.db.selectFrom('accounts').selectAll().orderBy('id').limit(limit).execute();
-      return rows.map((row) => ({
-        id: row.id,
-        name: row.name,
-        systemProfileId: row.system_profile_id,
-        createdAt: Number(row.created_at),
-      }));
+      return rows.map(toAccount);
     });
   }
 
   findAccount(id: string): Promise<Account | undefined> {
     return this.run(async () => {
       const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && { id: row.id, name: row.name, systemProfileId: row.system_profile_id, createdAt: Number(row.created_at) };
+      return row && toAccount(row);
     });
   }
 
