@@ -307,7 +307,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     it('reports an unreachable backend as StoreUnavailableError, not as a bug', async () => {
       await store.close();
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-      store = await open();
+      await expect(store.findKeyByHash('any')).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 }

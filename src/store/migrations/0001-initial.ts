@@ -1,8 +1,10 @@
-import type { Kysely, Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 
 /** Accounts, profiles, workspaces, keys, audit events and settings. */
 export const initial: Migration = {
   async up(db: Kysely<any>) {
+    // Name-prefix filters compare byte-wise ranges; PostgreSQL must not apply a locale's collation to them.
+    const bytewise = db.getExecutor().adapter instanceof PostgresAdapter ? sql`collate "C"` : sql``;
     await db.schema
       .createTable('accounts')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -43,7 +45,7 @@ export const initial: Migration = {
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('actor_profile_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('created_by', 'varchar(64)', (c) => c.notNull())
-      .addColumn('name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull().modifyEnd(bytewise))
       .addColumn('description', 'text')
       .addColumn('labels', 'text')
       .addColumn('external_id', 'varchar(255)')
