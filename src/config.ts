@@ -4,7 +4,15 @@ import type { RateLimitPolicy } from './core/model.js';
 /** Everything the service reads from its environment, parsed once at start. */
 export interface Config {
   databaseUrl: string;
+  /** PostgreSQL connections per instance. */
+  databasePoolSize: number;
+  /** Longest wait for the database before a request is answered 503. */
+  databaseTimeoutMs: number;
   redisUrl?: string;
+  /** Prefix of every Redis key and channel, so deployments can share a Redis. */
+  redisPrefix: string;
+  /** How long a verified key stays in the in-process cache; 0 turns the cache off. */
+  cacheTtlMs: number;
   port: number;
   host: string;
   adminToken?: string;
@@ -53,7 +61,20 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     fail('CADREEN_DATABASE_URL', databaseUrl, 'sqlite:<path> or postgres://…');
   }
 
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const text = read(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) fail(name, text, `a whole number from ${min} to ${max}`);
+    return value;
+  };
+  const databasePoolSize = integer('CADREEN_DATABASE_POOL_SIZE', 10, 1, 1000);
+  const databaseTimeoutMs = integer('CADREEN_DATABASE_TIMEOUT_MS', 5000, 100, 600_000);
+  const cacheTtlMs = integer('CADREEN_CACHE_TTL_MS', 60_000, 0, 3_600_000);
+
   const redisUrl = read('CADREEN_REDIS_URL');
+  const redisPrefix = read('CADREEN_REDIS_PREFIX') ?? 'cadreen:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) fail('CADREEN_REDIS_PREFIX', redisPrefix, 'letters, digits and :_.- (up to 64)');
   if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) fail('CADREEN_REDIS_URL', redisUrl, 'redis://…');
 
   const portText = flags.port ?? read('CADREEN_PORT') ?? '8080';
@@ -83,6 +104,10 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
 
   return {
     databaseUrl,
+    databasePoolSize,
+    databaseTimeoutMs,
+    redisPrefix,
+    cacheTtlMs,
     port,
     host,
     keyPrefix,

@@ -5,6 +5,10 @@ import type { Config } from './config.js';
 import { createCadreen, type Cadreen } from './core/cadreen.js';
 import { buildApp } from './http/app.js';
 import { MemoryRateLimiter } from './limits/memory-rate-limiter.js';
+import type { RateLimiter } from './limits/rate-limiter.js';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
+import { connectRedis, redisReady } from './redis/redis-connection.js';
+import { RedisInvalidationBus } from './redis/redis-invalidation-bus.js';
 import { openStore } from './store/open-store.js';
 
 export const VERSION: string = (
@@ -23,20 +27,52 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   });
 }
 
-/** Opens the configured store and limiter and wires the domain. */
+/**
+ * Opens the configured store, and with CADREEN_REDIS_URL the shared rate
+ * limiter and invalidation bus, and wires the domain.
+ */
 export async function openCadreen(config: Config, logger?: Logger): Promise<Cadreen> {
-  const store = await openStore(config.databaseUrl);
-  return createCadreen({
+  const store = await openStore(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    timeoutMs: config.databaseTimeoutMs,
+    onPoolError: (error) => logger?.warn({ err: { message: error.message } }, 'database connection lost; it will be replaced'),
+  });
+  let limiter: RateLimiter = new MemoryRateLimiter();
+  let bus: RedisInvalidationBus | undefined;
+  if (config.redisUrl) {
+    const commands = connectRedis(config.redisUrl, logger, 'commands');
+    const subscriber = connectRedis(config.redisUrl, logger, 'invalidations');
+    bus = new RedisInvalidationBus(commands, subscriber, `${config.redisPrefix}invalidations`);
+    try {
+      await Promise.all([redisReady(commands), redisReady(subscriber)]);
+      await bus.start();
+    } catch (error) {
+      // Start anyway: limits and caches work in-process until Redis is reachable, and the clients keep trying.
+      logger?.warn({ err: { message: (error as Error).message } }, 'redis not reachable at start');
+    }
+    limiter = new RedisRateLimiter(commands, config.redisPrefix);
+  }
+  const cadreen = await createCadreen({
     store,
-    limiter: new MemoryRateLimiter(),
+    limiter,
     config: {
       keyPrefix: config.keyPrefix,
       defaultRateLimit: config.rateLimit,
+      cacheTtlMs: config.cacheTtlMs,
       ...(config.pepper ? { pepper: config.pepper } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(logger ? { logger } : {}),
     },
   });
+  if (bus) {
+    cadreen.cache.connect(bus);
+    const close = cadreen.close;
+    cadreen.close = async () => {
+      await close();
+      await bus.close();
+    };
+  }
+  return cadreen;
 }
 
 export interface RunningService {
@@ -53,7 +89,10 @@ export async function startService(config: Config, logger: Logger = createLogger
   const app = await buildApp(cadreen, { logger, version: VERSION });
   const accounts = await cadreen.store.listAccounts(1);
   const url = await app.listen({ port: config.port, host: config.host });
-  logger.info({ url, store: config.databaseUrl.split(':')[0], admin_routes: Boolean(config.adminToken) }, 'cadreen listening');
+  logger.info(
+    { url, store: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl), admin_routes: Boolean(config.adminToken) },
+    'cadreen listening',
+  );
   if (accounts.length === 0) {
     logger.warn('the store is empty: run `cadreen init` (or `npm run init`) to create an account, a workspace and its first key');
   }

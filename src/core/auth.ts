@@ -171,9 +171,10 @@ export class Authenticator {
     const hash = this.hash(token);
     let entry = this.cache.get(hash);
     if (entry === undefined) {
+      const generation = this.cache.currentGeneration;
       const found = await this.store.findKeyByHash(hash);
       entry = found ? { key: found.key, rateLimit: found.rateLimit } : null;
-      this.cache.set(hash, entry);
+      this.cache.set(hash, entry, generation);
     }
     if (entry === null) return { ok: false, code: 'auth_invalid', message: MESSAGES.auth_invalid };
     const { key } = entry;

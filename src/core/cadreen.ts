@@ -18,7 +18,7 @@ export interface CoreConfig {
   defaultRateLimit: RateLimitPolicy;
   /** How often last-use times and refusals are written (default 1 s). */
   flushIntervalMs?: number;
-  /** Known keys stay cached this long at most (default 60 s); changes invalidate at once. */
+  /** Known keys stay cached this long at most (default 60 s; 0 turns the cache off); changes invalidate at once. */
   cacheTtlMs?: number;
   /** Cap on `auth.refused` events per key and minute (default 10). */
   maxRefusalsPerKeyMinute?: number;
@@ -46,7 +46,8 @@ export async function createCadreen(deps: { store: Store; limiter: RateLimiter; 
   const { store, limiter, config } = deps;
   const clock = config.clock ?? Date.now;
   const cursors = new CursorCodec(await store.secret('cursor'));
-  const cache = new KeyCache({ max: 100_000, ttlMs: config.cacheTtlMs ?? 60_000, unknownTtlMs: 10_000 });
+  const ttlMs = config.cacheTtlMs ?? 60_000;
+  const cache = new KeyCache({ max: ttlMs > 0 ? 100_000 : 0, ttlMs, unknownTtlMs: Math.min(ttlMs, 10_000) });
   const usage = new UsageRecorder(store, {
     flushIntervalMs: config.flushIntervalMs ?? 1000,
     maxRefusalsPerKeyMinute: config.maxRefusalsPerKeyMinute ?? 10,

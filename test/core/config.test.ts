@@ -5,6 +5,10 @@ describe('configuration', () => {
   it('defaults to embedded SQLite on 127.0.0.1:8080 with 600 requests per 60 s', () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: 'sqlite:./data/cadreen.db',
+      databasePoolSize: 10,
+      databaseTimeoutMs: 5000,
+      redisPrefix: 'cadreen:',
+      cacheTtlMs: 60_000,
       port: 8080,
       host: '127.0.0.1',
       keyPrefix: 'sk_cadreen_',
@@ -42,6 +46,10 @@ describe('configuration', () => {
     ['CADREEN_RATE_LIMIT', 'lots'],
     ['CADREEN_RATE_LIMIT', '0/60s'],
     ['CADREEN_LOG_LEVEL', 'loud'],
+    ['CADREEN_DATABASE_POOL_SIZE', '0'],
+    ['CADREEN_DATABASE_TIMEOUT_MS', 'soon'],
+    ['CADREEN_CACHE_TTL_MS', '-1'],
+    ['CADREEN_REDIS_PREFIX', 'has space'],
   ])('stops on a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
