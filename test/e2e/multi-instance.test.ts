@@ -1,0 +1,94 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestSchema, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { runCli, startServer, type ServerProcess } from './process.js';
+
+const ADMIN = 'multi-admin-token-0123456789';
+
+/** Two real `cadreen serve` processes on one PostgreSQL and one Redis. */
+describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('several instances on PostgreSQL and Redis', () => {
+  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  const prefix = testRedisPrefix();
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let workspaceId: string;
+  let ownerKey: string;
+
+  async function call(server: ServerProcess, method: string, path: string, key: string, body?: unknown) {
+    const response = await fetch(server.baseUrl + path, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  beforeAll(async () => {
+    schema = await createTestSchema(TEST_DATABASE_URL!);
+    const env = {
+      CADREEN_DATABASE_URL: schema.url,
+      CADREEN_REDIS_URL: TEST_REDIS_URL!,
+      CADREEN_REDIS_PREFIX: prefix,
+      CADREEN_ADMIN_TOKEN: ADMIN,
+      CADREEN_RATE_LIMIT: '100000/60s',
+    };
+    const init = runCli(['init', '--json'], env);
+    expect(init.status, init.stderr).toBe(0);
+    const created = JSON.parse(init.stdout);
+    workspaceId = created.workspace_id;
+    ownerKey = created.key.plaintext;
+    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  });
+
+  afterAll(async () => {
+    expect(await a?.stop()).toBe(0);
+    expect(await b?.stop()).toBe(0);
+    await schema?.drop();
+    const redis = new Redis(TEST_REDIS_URL!);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('accepts on one instance a key created on the other, at once', async () => {
+    const created = await call(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ownerKey, { name: 'made-on-a' });
+    expect(created.status).toBe(201);
+    const used = await call(b, 'GET', '/api/v1/cadreen/health', created.body.plaintext);
+    expect(used.body).toMatchObject({ status: 'ok', key_id: created.body.id });
+  });
+
+  it('refuses on one instance a key revoked or rotated on the other within 250 ms', async () => {
+    for (const change of ['revoke', 'rotate'] as const) {
+      const created = await call(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ownerKey, { name: change });
+      const key = created.body.plaintext;
+      expect((await call(b, 'GET', '/api/v1/cadreen/health', key)).status).toBe(200); // now cached on b
+      const path = `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`;
+      const changed = change === 'revoke' ? await call(a, 'DELETE', path, ownerKey) : await call(a, 'POST', `${path}/rotate`, ownerKey);
+      expect([201, 204]).toContain(changed.status);
+      const started = Date.now();
+      let code: string | undefined;
+      while (Date.now() - started < 2000) {
+        const response = await call(b, 'GET', '/api/v1/cadreen/health', key);
+        code = response.body.error?.code;
+        if (code) break;
+      }
+      expect(code).toBe(change === 'revoke' ? 'auth_revoked' : 'auth_rotating');
+      expect(Date.now() - started).toBeLessThan(250);
+    }
+  });
+
+  it('shares one rate limit between the instances: N per window in total, not 2N', async () => {
+    const second = await call(a, 'POST', '/api/v1/maas/workspaces', ADMIN, { name: 'limited' });
+    await call(a, 'PATCH', `/api/v1/maas/workspaces/${second.body.id}`, ADMIN, { rate_limit: { limit: 100, window_seconds: 60 } });
+    const created = await call(a, 'POST', `/api/v1/maas/workspaces/${second.body.id}/api-keys`, ADMIN, { name: 'limited' });
+    const key = created.body.plaintext;
+    const statuses = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => call(i % 2 ? a : b, 'GET', '/api/v1/cadreen/health', key).then((r) => r.status)),
+    );
+    const allowed = statuses.filter((s) => s === 200).length;
+    expect(allowed).toBeGreaterThanOrEqual(99);
+    expect(allowed).toBeLessThanOrEqual(101);
+    expect(statuses.filter((s) => s === 429).length).toBe(300 - allowed);
+  });
+});
