@@ -1,0 +1,72 @@
+import { ConfigurationError } from './errors.js';
+import type { Health, Verification } from './generated/api-types.js';
+import { APIKeys, AuditEvents, Workspaces } from './resources.js';
+import { Transport } from './transport.js';
+
+export interface CadreenOptions {
+  /** An API key (or the admin token). Defaults to the CADREEN_API_KEY environment variable. */
+  apiKey?: string;
+  /** Defaults to CADREEN_BASE_URL, then http://127.0.0.1:8080. */
+  baseURL?: string;
+  /** Per attempt, in milliseconds (default 30 000). */
+  timeout?: number;
+  /** Retries on 429, 503 and safe network failures (default 2). */
+  maxRetries?: number;
+  /** With the admin token: the workspace that `/v1/…` calls act on. */
+  workspaceId?: string;
+  /** A fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Reads an environment variable where there is one (Node.js, Deno, Bun); browsers have none. */
+const env = (name: string): string | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
+
+/**
+ * The Cadreen API client.
+ *
+ * ```ts
+ * const cadreen = new Cadreen({ apiKey: process.env.CADREEN_API_KEY });
+ * for await (const key of cadreen.apiKeys.list({ limit: 50, prefix: 'prod' })) console.log(key.metadata.name);
+ * ```
+ */
+export class Cadreen {
+  readonly apiKeys: APIKeys;
+  readonly workspaces: Workspaces;
+  readonly auditEvents: AuditEvents;
+  readonly baseURL: string;
+  private readonly transport: Transport;
+
+  constructor(options: CadreenOptions = {}) {
+    const apiKey = options.apiKey ?? env('CADREEN_API_KEY');
+    if (!apiKey) {
+      throw new ConfigurationError({
+        message: 'no API key: pass { apiKey } or set the CADREEN_API_KEY environment variable',
+        code: 'configuration_error',
+      });
+    }
+    this.baseURL = options.baseURL ?? env('CADREEN_BASE_URL') ?? 'http://127.0.0.1:8080';
+    this.transport = new Transport({
+      apiKey,
+      baseURL: this.baseURL,
+      timeout: options.timeout ?? 30_000,
+      maxRetries: options.maxRetries ?? 2,
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+      userAgent: 'cadreen-sdk-typescript/0.1.0',
+      ...(options.workspaceId ? { workspaceId: options.workspaceId } : {}),
+    });
+    this.apiKeys = new APIKeys(this.transport);
+    this.workspaces = new Workspaces(this.transport);
+    this.auditEvents = new AuditEvents(this.transport);
+  }
+
+  /** Which workspace and key the client's key is. */
+  health(): Promise<Health> {
+    return this.transport.request({ method: 'GET', path: '/api/v1/cadreen/health' });
+  }
+
+  /** Verifies another key, for services that put Cadreen in front of their own API. */
+  verify(key: string): Promise<Verification> {
+    return this.transport.request({ method: 'POST', path: '/api/v1/cadreen/keys/verify', body: { key } });
+  }
+}

@@ -1,0 +1,117 @@
+import type {
+  APIKey,
+  APIKeyCreateParams,
+  APIKeyGetParams,
+  APIKeyList,
+  APIKeyListParams,
+  APIKeyRotateParams,
+  APIKeyUpdateParams,
+  AuditEventList,
+  AuditEventListParams,
+  Workspace,
+  WorkspaceCreateParams,
+  WorkspaceList,
+  WorkspaceListParams,
+  WorkspaceUpdateParams,
+} from './generated/api-types.js';
+import { Page, PagePromise } from './pagination.js';
+import type { Transport } from './transport.js';
+
+export type AuditEvent = AuditEventList['items'][number];
+
+const path = (strings: TemplateStringsArray, ...ids: string[]) =>
+  strings.reduce((out, part, i) => out + part + (i < ids.length ? encodeURIComponent(ids[i]!) : ''), '');
+
+/** The keys of the caller's workspace (the resource dialect, `/v1/api_keys`). */
+export class APIKeys {
+  constructor(private readonly transport: Transport) {}
+
+  /** Creates a key; `spec.token` holds the plaintext, in this response only. */
+  create(params: APIKeyCreateParams): Promise<APIKey> {
+    return this.transport.request({ method: 'POST', path: '/v1/api_keys', body: params });
+  }
+
+  /**
+   * Lists keys, newest first by default. Await it for one page, or iterate it
+   * with `for await` to walk every key across pages.
+   */
+  list(params: APIKeyListParams = {}): PagePromise<APIKey> {
+    const fetchPage = async (cursor?: string): Promise<Page<APIKey>> => {
+      const response = await this.transport.request<APIKeyList>({
+        method: 'GET',
+        path: '/v1/api_keys',
+        query: { ...params, ...(cursor ? { cursor } : {}) },
+      });
+      return new Page(
+        { items: response.items, nextCursor: response.pagination.nextCursor, total: response.pagination.total },
+        fetchPage,
+      );
+    };
+    return new PagePromise(() => fetchPage(params.cursor));
+  }
+
+  get(id: string, params: APIKeyGetParams = {}): Promise<APIKey> {
+    return this.transport.request({ method: 'GET', path: path`/v1/api_keys/${id}`, query: params });
+  }
+
+  /** Changes any subset of `metadata` (name, externalId, labels) and `spec` (description, expiresAt). */
+  update(id: string, params: APIKeyUpdateParams): Promise<APIKey> {
+    return this.transport.request({ method: 'PATCH', path: path`/v1/api_keys/${id}`, body: params });
+  }
+
+  /** Replaces an active key; the new key's `spec.token` is in this response only. */
+  rotate(id: string, params: APIKeyRotateParams = {}): Promise<APIKey> {
+    return this.transport.request({ method: 'POST', path: path`/v1/api_keys/${id}/rotate`, body: params });
+  }
+
+  /** Revokes a key (idempotent) and returns it. */
+  revoke(id: string): Promise<APIKey> {
+    return this.transport.request({ method: 'DELETE', path: path`/v1/api_keys/${id}` });
+  }
+}
+
+/** Workspaces, for the admin token. */
+export class Workspaces {
+  constructor(private readonly transport: Transport) {}
+
+  create(params: WorkspaceCreateParams): Promise<Workspace> {
+    return this.transport.request({ method: 'POST', path: '/api/v1/maas/workspaces', body: params });
+  }
+
+  list(params: WorkspaceListParams = {}): PagePromise<Workspace> {
+    const fetchPage = async (cursor?: string): Promise<Page<Workspace>> => {
+      const response = await this.transport.request<WorkspaceList>({
+        method: 'GET',
+        path: '/api/v1/maas/workspaces',
+        query: { ...params, ...(cursor ? { cursor } : {}) },
+      });
+      return new Page({ items: response.workspaces, nextCursor: response.next_cursor ?? undefined, total: response.count }, fetchPage);
+    };
+    return new PagePromise(() => fetchPage(params.cursor));
+  }
+
+  get(id: string): Promise<Workspace> {
+    return this.transport.request({ method: 'GET', path: path`/api/v1/maas/workspaces/${id}` });
+  }
+
+  update(id: string, params: WorkspaceUpdateParams): Promise<Workspace> {
+    return this.transport.request({ method: 'PATCH', path: path`/api/v1/maas/workspaces/${id}`, body: params });
+  }
+}
+
+/** The workspace's audit log, newest first. */
+export class AuditEvents {
+  constructor(private readonly transport: Transport) {}
+
+  list(params: AuditEventListParams = {}): PagePromise<AuditEvent> {
+    const fetchPage = async (cursor?: string): Promise<Page<AuditEvent>> => {
+      const response = await this.transport.request<AuditEventList>({
+        method: 'GET',
+        path: '/v1/audit_events',
+        query: { ...params, ...(cursor ? { cursor } : {}) },
+      });
+      return new Page({ items: response.items, nextCursor: response.pagination.nextCursor, total: undefined }, fetchPage);
+    };
+    return new PagePromise(() => fetchPage(params.cursor));
+  }
+}
