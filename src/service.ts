@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
@@ -11,9 +10,7 @@ import { connectRedis, redisReady } from './redis/redis-connection.js';
 import { RedisInvalidationBus } from './redis/redis-invalidation-bus.js';
 import { openStore } from './store/open-store.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { VERSION } from './version.js';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({

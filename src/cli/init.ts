@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { openCadreen } from '../service.js';
 
 /** `cadreen init`: the first account, workspace, user and key, straight into the configured store. */
 export function initCommand(program: Command): void {
@@ -12,6 +11,7 @@ export function initCommand(program: Command): void {
     .option('--json', 'print {account_id, workspace_id, profile_id, key: {id, plaintext}} as JSON')
     .action(async (options: { workspaceName: string; email?: string; json?: boolean }) => {
       const config = loadConfig(process.env);
+      const { openCadreen } = await import('../service.js');
       const cadreen = await openCadreen(config);
       try {
         const result = await cadreen.init({

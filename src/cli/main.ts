@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { VERSION } from '../service.js';
+import { VERSION } from '../version.js';
 import { apiKeysCommand } from './api-keys.js';
 import { auditEventsCommand } from './audit-events.js';
 import { EXIT } from './client.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { createLogger, startService } from '../service.js';
 
 /** `cadreen serve`: run the service until SIGTERM or SIGINT, then drain and exit 0. */
 export function serveCommand(program: Command): void {
@@ -11,6 +10,8 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (env CADREEN_HOST, default 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       const config = loadConfig(process.env, options);
+      // The server's modules load only for the commands that need them; client commands start fast.
+      const { createLogger, startService } = await import('../service.js');
       const logger = createLogger(config);
       const service = await startService(config, logger);
       const shutdown = (signal: string) => {

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuthenticationError,
+  Cadreen,
+  ConfigurationError,
+  ConflictError,
+  ConnectionError,
+  InvalidRequestError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+
+} from '../../packages/sdk/src/index.js';
+import { runCli, startServer, type ServerProcess } from '../e2e/process.js';
+
+const ADMIN = 'sdk-admin-token-0123456789';
+
+/** The TypeScript SDK against a real server process. */
+describe('TypeScript SDK', () => {
+  let dir: string;
+  let server: ServerProcess;
+  let key: string;
+  let workspaceId: string;
+  let cadreen: Cadreen;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cadreen-sdk-'));
+    const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, CADREEN_ADMIN_TOKEN: ADMIN, CADREEN_RATE_LIMIT: '100000/60s' };
+    const init = JSON.parse(runCli(['init', '--json'], env).stdout);
+    key = init.key.plaintext;
+    workspaceId = init.workspace_id;
+    server = await startServer(env);
+    cadreen = new Cadreen({ apiKey: key, baseURL: server.baseUrl });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the key and base URL from the environment and refuses to start without a key', () => {
+    const saved = { key: process.env.CADREEN_API_KEY, url: process.env.CADREEN_BASE_URL };
+    try {
+      process.env.CADREEN_API_KEY = key;
+      process.env.CADREEN_BASE_URL = server.baseUrl;
+      expect(new Cadreen().baseURL).toBe(server.baseUrl);
+      delete process.env.CADREEN_API_KEY;
+      expect(() => new Cadreen()).toThrow(ConfigurationError);
+    } finally {
+      if (saved.key === undefined) delete process.env.CADREEN_API_KEY;
+      else process.env.CADREEN_API_KEY = saved.key;
+      if (saved.url === undefined) delete process.env.CADREEN_BASE_URL;
+      else process.env.CADREEN_BASE_URL = saved.url;
+    }
+  });
+
+  it('health names the workspace and key', async () => {
+    expect(await cadreen.health()).toMatchObject({ status: 'ok', workspace_id: workspaceId });
+  });
+
+  it('creates, gets, updates, rotates and revokes a key', async () => {
+    const created = await cadreen.apiKeys.create({ metadata: { name: 'sdk', labels: { env: 'test' } }, spec: { description: 'from the SDK' } });
+    expect(created.spec.token).toMatch(/^sk_cadreen_/);
+    const id = created.metadata.id;
+    expect((await cadreen.apiKeys.get(id)).spec).toEqual({ description: 'from the SDK' });
+    const withInfo = await cadreen.apiKeys.get(id, { includeInfo: true });
+    expect(withInfo.info?.createdBy?.spec.type).toBe('PROFILE_TYPE_API_KEY');
+    expect((await cadreen.apiKeys.update(id, { metadata: { name: 'sdk-renamed' } })).metadata.name).toBe('sdk-renamed');
+    const rotated = await cadreen.apiKeys.rotate(id, { gracePeriodSeconds: 60 });
+    expect(rotated.status.rotatedFrom).toBe(id);
+    expect((await cadreen.apiKeys.revoke(id)).status.state).toBe('REVOKED');
+    await expect(cadreen.apiKeys.rotate(id)).rejects.toBeInstanceOf(ConflictError);
+    const verified = await cadreen.verify(rotated.spec.token!);
+    expect(verified).toMatchObject({ valid: true, key_id: rotated.metadata.id });
+  });
+
+  it('pages through 250 keys with the async iterator, and awaits one page at a time', async () => {
+    await Promise.all(Array.from({ length: 250 }, (_, i) => cadreen.apiKeys.create({ metadata: { name: `bulk-${String(i).padStart(3, '0')}` } })));
+    const names: string[] = [];
+    for await (const item of cadreen.apiKeys.list({ limit: 50, prefix: 'bulk-' })) names.push(item.metadata.name);
+    expect(names).toHaveLength(250);
+    expect(new Set(names).size).toBe(250);
+    const first = await cadreen.apiKeys.list({ limit: 100, prefix: 'bulk-', sortOrder: 'asc' });
+    expect(first.items).toHaveLength(100);
+    expect(first.total).toBe(250);
+    expect(first.items[0]!.metadata.name).toBe('bulk-000');
+    const second = await first.getNextPage();
+    expect(second.items[0]!.metadata.name).toBe('bulk-100');
+  });
+
+  it('throws one error class per family, carrying code, status and request id', async () => {
+    const stranger = new Cadreen({ apiKey: 'sk_cadreen_000000000000000000000000000000000000', baseURL: server.baseUrl });
+    const auth = await stranger.health().catch((e: unknown) => e);
+    expect(auth).toBeInstanceOf(AuthenticationError);
+    expect(auth).toMatchObject({ code: 'auth_invalid', status: 401, requestId: expect.stringMatching(/^req_/) });
+    await expect(cadreen.apiKeys.get('key_01HXK0000000000000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    const invalid = await cadreen.apiKeys.create({ metadata: { name: '' } }).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(InvalidRequestError);
+    expect((invalid as InvalidRequestError).details?.[0]?.field).toBe('metadata.name');
+    await expect(cadreen.workspaces.list()).rejects.toBeInstanceOf(PermissionDeniedError);
+    const offline = new Cadreen({ apiKey: key, baseURL: 'http://127.0.0.1:1', maxRetries: 0 });
+    await expect(offline.health()).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  it('manages workspaces and reads the audit log with the admin token', async () => {
+    const admin = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl });
+    const workspace = await admin.workspaces.create({ name: 'sdk-workspace' });
+    expect(workspace).toMatchObject({ name: 'sdk-workspace' });
+    const all = [];
+    for await (const w of admin.workspaces.list({ limit: 1 })) all.push(w.id);
+    expect(all).toContain(workspace.id);
+    const scoped = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl, workspaceId: workspace.id });
+    const created = await scoped.apiKeys.create({ metadata: { name: 'admin-made' } });
+    expect(created.metadata.workspaceId).toBe(workspace.id);
+    const events = await scoped.auditEvents.list({ limit: 5 });
+    expect(events.items.map((e) => e.type)).toEqual(['key.created', 'workspace.created']);
+  });
+});
+
+describe('TypeScript SDK retries', () => {
+  let dir: string;
+  let server: ServerProcess;
+  let key: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cadreen-sdk-retry-'));
+    const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, CADREEN_RATE_LIMIT: '2/1s' };
+    key = JSON.parse(runCli(['init', '--json'], env).stdout).key.plaintext;
+    server = await startServer(env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits out a 429 as Retry-After says and then succeeds', async () => {
+    const cadreen = new Cadreen({ apiKey: key, baseURL: server.baseUrl, maxRetries: 2 });
+    const started = Date.now();
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await cadreen.health());
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('gives up with RateLimitError and retryAfter when retries are off', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const cadreen = new Cadreen({ apiKey: key, baseURL: server.baseUrl, maxRetries: 0 });
+    await cadreen.health();
+    await cadreen.health();
+    const error = await cadreen.health().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).retryAfter).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never retries a create after a network failure that may have reached the server', async () => {
+    let calls = 0;
+    const flaky: typeof fetch = async () => {
+      calls++;
+      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+    };
+    const cadreen = new Cadreen({ apiKey: key, baseURL: server.baseUrl, maxRetries: 2, fetch: flaky });
+    await expect(cadreen.apiKeys.create({ metadata: { name: 'once' } })).rejects.toBeInstanceOf(ConnectionError);
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(cadreen.apiKeys.list()).rejects.toBeInstanceOf(ConnectionError);
+    expect(calls).toBe(3);
+  });
+});
+
