@@ -12,6 +12,7 @@ import { openStore } from './store/open-store.js';
 
 import { VERSION } from './version.js';
 
+/** JSON lines on stdout, written asynchronously so logging never blocks a request. */
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
@@ -21,7 +22,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
       paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'plaintext', 'key', 'token'],
       censor: '[redacted]',
     },
-  });
+  }, pino.destination({ dest: 1, sync: false }));
 }
 
 /**
@@ -102,6 +103,7 @@ export async function startService(config: Config, logger: Logger = createLogger
       (stopping ??= (async () => {
         await app.close();
         await cadreen.close();
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })()),
   };
 }

@@ -161,6 +161,8 @@ describe('start-up configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cadreen-empty-'));
     const server = await startServer({ CADREEN_DATABASE_URL: `sqlite:${join(dir, 'cadreen.db')}` });
     try {
+      // Logs are written asynchronously: give the line a moment to arrive.
+      for (let i = 0; i < 40 && !server.output().includes('cadreen init'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(server.output()).toContain('cadreen init');
     } finally {
       expect(await server.stop()).toBe(0);

@@ -30,6 +30,8 @@ export const SDK_TYPES: Record<string, { path: string; method: string; part: 're
 function render(schema: Schema, indent: string): string {
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.anyOf) return schema.anyOf.map((s: Schema) => render(s, indent)).join(' | ');
+  if (schema.enum) return schema.enum.map((value: unknown) => JSON.stringify(value)).join(' | ');
+  if (Array.isArray(schema.type)) return schema.type.map((type: string) => render({ ...schema, type }, indent)).join(' | ');
   switch (schema.type) {
     case 'string':
       return 'string';

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AUDIT_EVENT_TYPES, KEY_STATUSES } from '../../core/model.js';
-import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, Timestamp } from './common.js';
+import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, StringEnum, Timestamp } from './common.js';
 
 /** Schemas of the Cadreen dialect (`/api/v1/maas/…`, `/api/v1/cadreen/…`): snake_case. */
 
-export const KeyStatusSchema = Type.Union(KEY_STATUSES.map((s) => Type.Literal(s)));
+export const KeyStatusSchema = StringEnum(KEY_STATUSES);
 
 export const CadreenKey = Type.Object(
   {
@@ -58,7 +58,7 @@ export const ListKeysQuery = Type.Object(
     cursor: Type.Optional(Cursor),
     status: Type.Optional(KeyStatusSchema),
     prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Keep keys whose name starts with this' })),
-    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By creation time; default desc' })),
+    order: Type.Optional(StringEnum(['asc', 'desc'], { description: 'By creation time; default desc' })),
   },
   { additionalProperties: false },
 );
@@ -93,7 +93,7 @@ export const Verification = Type.Object({
   ratelimit: Type.Optional(RateLimitInfo),
 });
 
-export const AuditEventTypeSchema = Type.Union(AUDIT_EVENT_TYPES.map((t) => Type.Literal(t)));
+export const AuditEventTypeSchema = StringEnum(AUDIT_EVENT_TYPES);
 
 export const CadreenAuditEvent = Type.Object({
   id: Type.String(),
@@ -130,7 +130,7 @@ export const CadreenWorkspace = Type.Object(
     rate_limit: Type.Object({
       limit: Type.Integer(),
       window_seconds: Type.Integer(),
-      source: Type.Union([Type.Literal('workspace'), Type.Literal('default')]),
+      source: StringEnum(['workspace', 'default']),
     }),
   }
 );

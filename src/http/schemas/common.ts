@@ -1,8 +1,19 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ERROR_CODES } from '../../core/errors.js';
 
-/** `T` or JSON null. */
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T` or JSON null. Scalars and plain objects become `type: [T, "null"]`
+ * rather than `anyOf`, which the response serialiser handles without running
+ * a validator per field.
+ */
+export const Nullable = <T extends TSchema>(schema: T) =>
+  typeof schema.type === 'string' && schema.type !== 'object'
+    ? Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })
+    : Type.Union([schema, Type.Null()]);
+
+/** One of a fixed set of strings, as a JSON Schema `enum`. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 /** An RFC 3339 timestamp such as `2026-06-03T12:00:00.000Z`. */
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp' });
@@ -21,7 +32,7 @@ export const Labels = Type.Unsafe<Record<string, string>>({
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+      code: StringEnum(ERROR_CODES),
       message: Type.String(),
       request_id: Type.String(),
       details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),

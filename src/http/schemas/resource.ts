@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, Timestamp } from './common.js';
+import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, StringEnum, Timestamp } from './common.js';
 import { AuditEventTypeSchema } from './cadreen.js';
 
 /** Schemas of the resource dialect (`/v1/…`): camelCase, `{metadata, spec, status, info}`. */
@@ -15,11 +15,7 @@ export const ProfileSchema = Type.Object(
       labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     }),
     spec: Type.Object({
-      type: Type.Union([
-        Type.Literal('PROFILE_TYPE_USER'),
-        Type.Literal('PROFILE_TYPE_API_KEY'),
-        Type.Literal('PROFILE_TYPE_SYSTEM'),
-      ]),
+      type: StringEnum(['PROFILE_TYPE_USER', 'PROFILE_TYPE_API_KEY', 'PROFILE_TYPE_SYSTEM']),
       email: Type.Optional(Type.String()),
       name: Type.Optional(Type.String()),
     }),
@@ -43,7 +39,7 @@ export const ApiKeyResource = Type.Object(
       description: Type.Optional(Type.String()),
     }),
     status: Type.Object({
-      state: Type.Union([Type.Literal('ACTIVE'), Type.Literal('ROTATING'), Type.Literal('REVOKED'), Type.Literal('EXPIRED')]),
+      state: StringEnum(['ACTIVE', 'ROTATING', 'REVOKED', 'EXPIRED']),
       start: Type.String(),
       lastUsedAt: Type.Optional(Timestamp),
       expiresAt: Type.Optional(Timestamp),
@@ -88,7 +84,7 @@ export const ListApiKeysQuery = Type.Object(
     cursor: Type.Optional(Cursor),
     limit: Limit(500, 50),
     prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Keep keys whose name starts with this' })),
-    sortOrder: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By creation time; default desc' })),
+    sortOrder: Type.Optional(StringEnum(['asc', 'desc'], { description: 'By creation time; default desc' })),
     includeInfo: Type.Optional(Type.Boolean({ description: 'Include info.createdBy; costs 2 rate-limit units' })),
   },
   { additionalProperties: false },

@@ -136,6 +136,7 @@ export type APIKeyCreateParams = {
   };
   spec?: {
     description?: string | null;
+    /** RFC 3339 timestamp */
     expiresAt?: string | null;
   };
 };
@@ -149,6 +150,7 @@ export type APIKeyUpdateParams = {
   };
   spec?: {
     description?: string | null;
+    /** RFC 3339 timestamp */
     expiresAt?: string | null;
   };
 };
