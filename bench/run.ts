@@ -103,7 +103,7 @@ const percentile = (values: number[], p: number) => {
 
 /** Authenticated health vs public /livez vs a bare node:http server, alternating rounds. */
 async function authOverhead(dir: string) {
-  const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, CADREEN_RATE_LIMIT: '9999999/60s' };
+  const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, CADREEN_RATE_LIMIT: '9999999/60s', CADREEN_LOG_LEVEL: process.env.CADREEN_LOG_LEVEL ?? 'info' };
   const { key } = initStore(env);
   const cadreen = await startCadreen(env);
   const bare = await startBare();

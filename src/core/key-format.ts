@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -69,7 +69,7 @@ export function hasValidKeyFormat(token: string, prefix: string): boolean {
  */
 export function createKeyHasher(pepper?: string): (plaintext: string) => string {
   if (pepper) return (plaintext) => createHmac('sha256', pepper).update(plaintext).digest('hex');
-  return (plaintext) => createHash('sha256').update(plaintext).digest('hex');
+  return (plaintext) => hash('sha256', plaintext, 'hex');
 }
 
 /** Compares two secrets in time independent of where they first differ. */

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../core/auth.js';
+import type { AuthOutcome, Principal } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
 import { CadreenError } from '../core/errors.js';
 import type { RateLimitDecision } from '../limits/rate-limiter.js';
@@ -36,14 +36,10 @@ function setRateLimitHeaders(reply: FastifyReply, decision: RateLimitDecision): 
 /**
  * The `onRequest` hook of every non-public route: it authenticates before the
  * body is read, so a caller without a valid key learns nothing and costs little.
+ * It is callback-style so that a cached key is admitted in the same tick.
  */
-export function authenticateHook(cadreen: Cadreen) {
-  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const { access = 'public', cost } = request.routeOptions.config;
-    const outcome = await cadreen.auth.authenticate(request.headers.authorization, {
-      cost: cost ? cost(request) : 1,
-      ip: request.ip,
-    });
+export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
+  function admit(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply): void {
     if (outcome.rateLimit) setRateLimitHeaders(reply, outcome.rateLimit);
     if (!outcome.ok) {
       if (outcome.code === 'rate_limited') reply.header('Retry-After', outcome.rateLimit?.resetSeconds ?? 1);
@@ -55,5 +51,26 @@ export function authenticateHook(cadreen: Cadreen) {
     }
     if (principal.kind === 'key' && principal.status === 'rotating') reply.header('Cadreen-Key-Status', 'rotating');
     request.principal = principal;
+  }
+
+  return function authenticate(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+    const finish = (outcome: AuthOutcome) => {
+      try {
+        admit(outcome, request, reply);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
+    try {
+      const outcome = cadreen.auth.authenticate(request.headers.authorization, {
+        cost: cost ? cost(request) : 1,
+        ip: request.ip,
+      });
+      if (outcome instanceof Promise) outcome.then(finish, done);
+      else finish(outcome);
+    } catch (error) {
+      done(error as Error);
+    }
   };
 }

@@ -43,7 +43,7 @@ export function sendError(
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof CadreenError) return sendError(reply, request, error.code, error.message, error.details);
   if (error instanceof StoreUnavailableError) {
-    request.log.warn({ err: error.cause ?? error }, 'store unavailable');
+    request.log.warn({ request_id: request.id, err: error.cause ?? error }, 'store unavailable');
     reply.header('Retry-After', '1');
     return sendError(reply, request, 'service_unavailable', 'the service is temporarily unavailable; retry shortly');
   }
@@ -70,6 +70,6 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     if (fastifyError.statusCode === 413) return sendError(reply, request, 'payload_too_large', 'request body is too large');
     return sendError(reply, request, 'invalid_request', 'the request could not be read');
   }
-  request.log.error({ err: error }, 'unhandled error');
+  request.log.error({ request_id: request.id, err: error }, 'unhandled error');
   return sendError(reply, request, 'internal_error', 'an internal error occurred; it has been logged');
 }

@@ -1,39 +1,53 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitPolicy } from '../core/model.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 
-/** Fixed-window counters in this process's memory: for a single instance. */
-export class MemoryRateLimiter implements RateLimiter {
-  /** One counter set per distinct policy, since a limiter's points and duration are fixed. */
-  private readonly limiters = new Map<string, RateLimiterMemory>();
+interface Window {
+  used: number;
+  resetAt: number;
+}
 
-  private limiterFor(policy: RateLimitPolicy): RateLimiterMemory {
-    const id = `${policy.limit}/${policy.windowSeconds}`;
-    let limiter = this.limiters.get(id);
-    if (!limiter) {
-      limiter = new RateLimiterMemory({ points: policy.limit, duration: policy.windowSeconds, keyPrefix: id });
-      this.limiters.set(id, limiter);
-    }
-    return limiter;
+/**
+ * Fixed-window counters in this process's memory, for a single instance. It
+ * answers synchronously: this is the verification hot path, and a counter in
+ * a Map needs no library, no promise and no timer per key. Finished windows
+ * are swept once a minute so memory stays bounded by the keys in use.
+ */
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly windows = new Map<string, Window>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly clock: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
   }
 
-  async consume(bucket: string, cost: number, policy: RateLimitPolicy): Promise<RateLimitDecision> {
-    const decide = (res: RateLimiterRes, allowed: boolean): RateLimitDecision => ({
+  consume(bucket: string, cost: number, policy: RateLimitPolicy): RateLimitDecision {
+    const now = this.clock();
+    const id = `${policy.limit}/${policy.windowSeconds}:${bucket}`;
+    let window = this.windows.get(id);
+    if (window === undefined || window.resetAt <= now) {
+      window = { used: 0, resetAt: now + policy.windowSeconds * 1000 };
+      this.windows.set(id, window);
+    }
+    const allowed = window.used + cost <= policy.limit;
+    // A refused call is not charged, so a client that backs off is not punished for its refusals.
+    if (allowed) window.used += cost;
+    return {
       allowed,
       limit: policy.limit,
-      remaining: Math.max(0, res.remainingPoints),
-      resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+      remaining: Math.max(0, policy.limit - window.used),
+      resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
       windowSeconds: policy.windowSeconds,
-    });
-    try {
-      return decide(await this.limiterFor(policy).consume(bucket, cost), true);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return decide(rejection, false);
-      throw rejection;
-    }
+    };
+  }
+
+  private sweep(): void {
+    const now = this.clock();
+    for (const [id, window] of this.windows) if (window.resetAt <= now) this.windows.delete(id);
   }
 
   async close(): Promise<void> {
-    this.limiters.clear();
+    clearInterval(this.sweeper);
+    this.windows.clear();
   }
 }

@@ -12,10 +12,12 @@ export interface RateLimitDecision {
 
 /**
  * The rate-limiting port: fixed windows per bucket. Backends: in-process
- * memory (one instance) and Redis (shared by every instance).
+ * memory (one instance) and Redis (shared by every instance). A backend that
+ * can decide without I/O answers synchronously, so the verification hot path
+ * does not wait a turn of the event loop for it.
  */
 export interface RateLimiter {
   /** Charges `cost` units to `bucket` under `policy`. Never throws for an over-limit call. */
-  consume(bucket: string, cost: number, policy: RateLimitPolicy): Promise<RateLimitDecision>;
+  consume(bucket: string, cost: number, policy: RateLimitPolicy): RateLimitDecision | Promise<RateLimitDecision>;
   close(): Promise<void>;
 }
