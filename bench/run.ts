@@ -18,7 +18,7 @@ import { runScaleBench, type ScaleResults } from './scale.js';
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.CADREEN_BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CADREEN_BENCH_SECONDS ?? 5);
 /** Which parts to run (default all): overhead, list, scale. */
 const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? 'overhead,list,scale').split(','));

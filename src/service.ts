@@ -84,7 +84,7 @@ export interface RunningService {
 /** Starts the HTTP service on the configured host and port. */
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<RunningService> {
   const cadreen = await openCadreen(config, logger);
-  const app = await buildApp(cadreen, { logger, version: VERSION });
+  const app = await buildApp(cadreen, { logger, version: VERSION, accessLog: logger.isLevelEnabled('debug') });
   const accounts = await cadreen.store.listAccounts(1);
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info(

@@ -18,6 +18,8 @@ export interface AppOptions {
   /** Largest accepted request body in bytes (default 64 KiB). */
   bodyLimit?: number;
   logger?: FastifyServerOptions['loggerInstance'];
+  /** One debug line per request (default off: at tens of thousands of requests a second it would cost more than a verification). */
+  accessLog?: boolean;
   version?: string;
 }
 
@@ -83,13 +85,15 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     reply.header('Request-Id', request.id);
     done();
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      { request_id: request.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
-    done();
-  });
+  if (options.accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug(
+        { request_id: request.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+      done();
+    });
+  }
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
 
