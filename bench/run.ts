@@ -207,41 +207,41 @@ async function main(): Promise<void> {
 }
 
 async function reportOverhead(dir: string) {
-    process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, 10 connections, median of rounds)\n`);
-    const overhead = await authOverhead(dir);
-    for (const [name, r] of [['GET /api/v1/cadreen/health (auth)', overhead.auth], ['GET /livez (no auth)', overhead.unauth], ['bare node:http', overhead.bare]] as const) {
-      process.stdout.write(`  ${name.padEnd(36)} ${f(r.rps).padStart(7)} req/s   p99 ${f(r.p99, 1)} ms\n`);
-    }
-    process.stdout.write(`  auth/unauth ${f(overhead.authOverUnauth, 2)} (target ≥ 0.85) ${verdict(overhead.authOverUnauth >= 0.85)}\n`);
-    process.stdout.write(`  auth/bare   ${f(overhead.authOverBare, 2)} (target ≥ 0.60) ${verdict(overhead.authOverBare >= 0.6)}\n\n`);
-    return overhead;
+  process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, 10 connections, median of rounds)\n`);
+  const overhead = await authOverhead(dir);
+  for (const [name, r] of [['GET /api/v1/cadreen/health (auth)', overhead.auth], ['GET /livez (no auth)', overhead.unauth], ['bare node:http', overhead.bare]] as const) {
+    process.stdout.write(`  ${name.padEnd(36)} ${f(r.rps).padStart(7)} req/s   p99 ${f(r.p99, 1)} ms\n`);
+  }
+  process.stdout.write(`  auth/unauth ${f(overhead.authOverUnauth, 2)} (target ≥ 0.85) ${verdict(overhead.authOverUnauth >= 0.85)}\n`);
+  process.stdout.write(`  auth/bare   ${f(overhead.authOverBare, 2)} (target ≥ 0.60) ${verdict(overhead.authOverBare >= 0.6)}\n\n`);
+  return overhead;
 }
 
 async function reportList(dir: string) {
-    process.stdout.write('List page latency, limit 100, 300 sequential requests\n');
-    const list = await listScaling(dir);
-    process.stdout.write(`  10^3 keys  p50 ${f(list.small.p50, 2)} ms   p99 ${f(list.small.p99, 2)} ms\n`);
-    process.stdout.write(`  10^6 keys  p50 ${f(list.large.p50, 2)} ms   p99 ${f(list.large.p99, 2)} ms\n`);
-    process.stdout.write(`  ratio p50(10^6)/p50(10^3) ${f(list.ratio, 2)} (target ≤ 1.5) ${verdict(list.ratio <= 1.5)}\n\n`);
-    return list;
+  process.stdout.write('List page latency, limit 100, 300 sequential requests\n');
+  const list = await listScaling(dir);
+  process.stdout.write(`  10^3 keys  p50 ${f(list.small.p50, 2)} ms   p99 ${f(list.small.p99, 2)} ms\n`);
+  process.stdout.write(`  10^6 keys  p50 ${f(list.large.p50, 2)} ms   p99 ${f(list.large.p99, 2)} ms\n`);
+  process.stdout.write(`  ratio p50(10^6)/p50(10^3) ${f(list.ratio, 2)} (target ≤ 1.5) ${verdict(list.ratio <= 1.5)}\n\n`);
+  return list;
 }
 
 async function reportScale() {
-    let scale: ScaleResults | { skipped: string };
-    try {
-      scale = await runScaleBench(SECONDS);
-      process.stdout.write(`Verification throughput (${SECONDS} s, 10 connections)\n`);
-      for (const [name, r] of Object.entries(scale.verify)) {
-        process.stdout.write(`  ${name.padEnd(24)} ${f(r.rps).padStart(7)} req/s   p99 ${f(r.p99, 1)} ms\n`);
-      }
-      const p = scale.propagation;
-      process.stdout.write(`\nRevocation propagation across two instances (PostgreSQL + Redis, ${p.rounds} revokes)\n`);
-      process.stdout.write(`  p50 ${f(p.p50, 1)} ms   p99 ${f(p.p99, 1)} ms   max ${f(p.max, 1)} ms (target < 250 ms) ${verdict(p.p99 < 250)}\n`);
-    } catch (error) {
-      scale = { skipped: (error as Error).message };
-      process.stdout.write(`PostgreSQL/Redis figures skipped: ${(error as Error).message}\n`);
+  let scale: ScaleResults | { skipped: string };
+  try {
+    scale = await runScaleBench(SECONDS);
+    process.stdout.write(`Verification throughput (${SECONDS} s, 10 connections)\n`);
+    for (const [name, r] of Object.entries(scale.verify)) {
+      process.stdout.write(`  ${name.padEnd(24)} ${f(r.rps).padStart(7)} req/s   p99 ${f(r.p99, 1)} ms\n`);
     }
-    return scale;
+    const p = scale.propagation;
+    process.stdout.write(`\nRevocation propagation across two instances (PostgreSQL + Redis, ${p.rounds} revokes)\n`);
+    process.stdout.write(`  p50 ${f(p.p50, 1)} ms   p99 ${f(p.p99, 1)} ms   max ${f(p.max, 1)} ms (target < 250 ms) ${verdict(p.p99 < 250)}\n`);
+  } catch (error) {
+    scale = { skipped: (error as Error).message };
+    process.stdout.write(`PostgreSQL/Redis figures skipped: ${(error as Error).message}\n`);
+  }
+  return scale;
 }
 
 main().catch((error: unknown) => {

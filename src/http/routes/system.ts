@@ -11,7 +11,9 @@ export function systemRoutes(app: FastifyInstance, cadreen: Cadreen, openapi: Op
   const tags = ['System'];
   app.get('/livez', {
     schema: { tags, summary: 'The process is up', response: { 200: Status } },
-    handler: async () => ({ status: 'ok' }),
+    handler(_request, reply) {
+      reply.send({ status: 'ok' });
+    },
   });
 
   app.get('/readyz', {

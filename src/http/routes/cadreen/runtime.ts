@@ -12,11 +12,14 @@ export function cadreenRuntimeRoutes(app: FastifyInstance, cadreen: Cadreen): vo
   app.get('/api/v1/cadreen/health', {
     config: { access: 'authenticated' },
     schema: { tags, summary: 'Check a key: which workspace and key it is', response: { 200: Health, ...AUTHENTICATED_ERRORS } },
-    handler: async (request) => {
+    // Synchronous on purpose: this is the route a fronting service calls on every request.
+    handler(request, reply) {
       const principal = principalOf(request);
-      return principal.kind === 'key'
-        ? { status: 'ok', workspace_id: principal.workspaceId, key_id: principal.keyId }
-        : { status: 'ok', workspace_id: null, key_id: null };
+      reply.send(
+        principal.kind === 'key'
+          ? { status: 'ok', workspace_id: principal.workspaceId, key_id: principal.keyId }
+          : { status: 'ok', workspace_id: null, key_id: null },
+      );
     },
   });
 
