@@ -6,7 +6,6 @@ const RANDOM_LENGTH = 30;
 const CHECKSUM_LENGTH = 6;
 /** Number of random characters kept in a key's display `start`. */
 const START_RANDOM_LENGTH = 4;
-const BASE62_RUN = /^[0-9A-Za-z]+$/;
 
 /** The default prefix of every key; a deployment may choose its own. */
 export const DEFAULT_KEY_PREFIX = 'sk_cadreen_';
@@ -49,18 +48,32 @@ export function generateKey(prefix: string): GeneratedKey {
   };
 }
 
+/** The value of a base62 character, or -1. */
+function base62Value(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 90) return code - 55;
+  if (code >= 97 && code <= 122) return code - 61;
+  return -1;
+}
+
 /**
  * Whether `token` is well-formed for `prefix`: right length, base62 body and a
  * matching CRC32. A mistyped or forged string is refused here, before any
- * hashing or store access.
+ * hashing or store access. (On the hot path: no regular expression, and the
+ * checksum is compared as a number.)
  */
 export function hasValidKeyFormat(token: string, prefix: string): boolean {
-  if (token.length !== prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH) return false;
-  if (!token.startsWith(prefix)) return false;
-  const body = token.slice(prefix.length);
-  if (!BASE62_RUN.test(body)) return false;
-  const random = body.slice(0, RANDOM_LENGTH);
-  return body.slice(RANDOM_LENGTH) === checksumOf(prefix + random);
+  const bodyStart = prefix.length;
+  const checksumStart = bodyStart + RANDOM_LENGTH;
+  if (token.length !== checksumStart + CHECKSUM_LENGTH || !token.startsWith(prefix)) return false;
+  for (let i = bodyStart; i < checksumStart; i++) if (base62Value(token.charCodeAt(i)) < 0) return false;
+  let checksum = 0;
+  for (let i = checksumStart; i < token.length; i++) {
+    const digit = base62Value(token.charCodeAt(i));
+    if (digit < 0) return false;
+    checksum = checksum * 62 + digit;
+  }
+  return checksum === crc32(token.slice(0, checksumStart));
 }
 
 /**

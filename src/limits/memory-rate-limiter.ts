@@ -13,7 +13,8 @@ interface Window {
  * are swept once a minute so memory stays bounded by the keys in use.
  */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, Window>();
+  /** Windows per policy, then per bucket. Keyed by a number for the policy, so a call allocates no key string. */
+  private readonly windows = new Map<number, Map<string, Window>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly clock: () => number = Date.now) {
@@ -23,11 +24,16 @@ export class MemoryRateLimiter implements RateLimiter {
 
   consume(bucket: string, cost: number, policy: RateLimitPolicy): RateLimitDecision {
     const now = this.clock();
-    const id = `${policy.limit}/${policy.windowSeconds}:${bucket}`;
-    let window = this.windows.get(id);
+    const policyId = policy.limit * 1_000_000 + policy.windowSeconds;
+    let buckets = this.windows.get(policyId);
+    if (buckets === undefined) {
+      buckets = new Map();
+      this.windows.set(policyId, buckets);
+    }
+    let window = buckets.get(bucket);
     if (window === undefined || window.resetAt <= now) {
       window = { used: 0, resetAt: now + policy.windowSeconds * 1000 };
-      this.windows.set(id, window);
+      buckets.set(bucket, window);
     }
     const allowed = window.used + cost <= policy.limit;
     // A refused call is not charged, so a client that backs off is not punished for its refusals.
@@ -43,7 +49,9 @@ export class MemoryRateLimiter implements RateLimiter {
 
   private sweep(): void {
     const now = this.clock();
-    for (const [id, window] of this.windows) if (window.resetAt <= now) this.windows.delete(id);
+    for (const buckets of this.windows.values()) {
+      for (const [bucket, window] of buckets) if (window.resetAt <= now) buckets.delete(bucket);
+    }
   }
 
   async close(): Promise<void> {
