@@ -81,10 +81,6 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     if (access !== 'public') route.onRequest = [authenticateHook(cadreen, access, cost), ...hooks(route.onRequest)];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
   });
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('Request-Id', request.id);
-    done();
-  });
   if (options.accessLog) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.debug(

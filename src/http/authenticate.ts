@@ -40,6 +40,7 @@ function setRateLimitHeaders(reply: FastifyReply, decision: RateLimitDecision): 
  */
 export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
   function admit(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply): void {
+    reply.header('Request-Id', request.id);
     if (outcome.rateLimit) setRateLimitHeaders(reply, outcome.rateLimit);
     if (!outcome.ok) {
       if (outcome.code === 'rate_limited') reply.header('Retry-After', outcome.rateLimit?.resetSeconds ?? 1);

@@ -30,6 +30,7 @@ export function sendError(
 ): FastifyReply {
   return reply
     .code(statusOf(code))
+    .header('Request-Id', request.id)
     .type('application/json; charset=utf-8')
     .send({ error: { code, message, request_id: request.id, ...(details ? { details } : {}) } });
 }
