@@ -50,9 +50,10 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
     }
     limiter = new RedisRateLimiter(commands, config.redisPrefix);
   }
-  const cadreen = await createCadreen({
+  return createCadreen({
     store,
     limiter,
+    ...(bus ? { bus } : {}),
     config: {
       keyPrefix: config.keyPrefix,
       defaultRateLimit: config.rateLimit,
@@ -62,15 +63,6 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
       ...(logger ? { logger } : {}),
     },
   });
-  if (bus) {
-    cadreen.cache.connect(bus);
-    const close = cadreen.close;
-    cadreen.close = async () => {
-      await close();
-      await bus.close();
-    };
-  }
-  return cadreen;
 }
 
 export interface RunningService {

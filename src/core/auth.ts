@@ -156,7 +156,8 @@ export class Authenticator {
     if (!hasValidKeyFormat(token, this.config.keyPrefix)) return { valid: false, code: 'auth_invalid' };
     const now = this.clock();
     const hash = this.hash(token);
-    const resolution = this.check(this.cache.get(hash) ?? (await this.lookup(hash)), now);
+    const cached = this.cache.get(hash);
+    const resolution = this.check(cached === undefined ? await this.lookup(hash) : cached, now);
     const entry = resolution.entry;
     if (entry && caller.kind === 'key' && entry.key.workspaceId !== caller.workspaceId) {
       return { valid: false, code: 'auth_invalid' };

@@ -4,6 +4,7 @@ import { ApiKeyService } from './api-keys.js';
 import { AuditService } from './audit.js';
 import { Authenticator } from './auth.js';
 import { initAccount } from './bootstrap.js';
+import type { InvalidationBus } from './invalidation.js';
 import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
 import type { Millis, RateLimitPolicy } from './model.js';
@@ -42,12 +43,22 @@ export interface Cadreen {
   close(): Promise<void>;
 }
 
-export async function createCadreen(deps: { store: Store; limiter: RateLimiter; config: CoreConfig }): Promise<Cadreen> {
-  const { store, limiter, config } = deps;
+/**
+ * Wires the domain over its ports. With an invalidation `bus`, cache
+ * invalidations reach every instance; closing Cadreen closes the bus too.
+ */
+export async function createCadreen(deps: {
+  store: Store;
+  limiter: RateLimiter;
+  bus?: InvalidationBus;
+  config: CoreConfig;
+}): Promise<Cadreen> {
+  const { store, limiter, bus, config } = deps;
   const clock = config.clock ?? Date.now;
   const cursors = new CursorCodec(await store.secret('cursor'));
   const ttlMs = config.cacheTtlMs ?? 60_000;
   const cache = new KeyCache({ max: ttlMs > 0 ? 100_000 : 0, ttlMs, unknownTtlMs: Math.min(ttlMs, 10_000) });
+  if (bus) cache.connect(bus);
   const usage = new UsageRecorder(store, {
     flushIntervalMs: config.flushIntervalMs ?? 1000,
     maxRefusalsPerKeyMinute: config.maxRefusalsPerKeyMinute ?? 10,
@@ -72,6 +83,7 @@ export async function createCadreen(deps: { store: Store; limiter: RateLimiter; 
     async close() {
       await usage.close();
       await limiter.close();
+      await bus?.close();
       await store.close();
     },
   };

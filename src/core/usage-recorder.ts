@@ -1,6 +1,9 @@
 import type { AuditEvent, Millis } from './model.js';
 import type { Store } from '../store/store.js';
 
+/** Refused-authentication events kept while the store cannot take them; more are dropped. */
+const MAX_PENDING_REFUSALS = 10_000;
+
 export interface BatchLogger {
   warn(details: object, message: string): void;
 }
@@ -39,6 +42,8 @@ export class UsageRecorder {
       this.currentMinute = minute;
       this.refusalsPerMinute.clear();
     }
+    // While the store is away unwritten batches wait here; bound them like everything else.
+    if (this.refusals.length >= MAX_PENDING_REFUSALS) return;
     const capKey = event.keyId ?? `${event.workspaceId}:${event.code}`;
     const seen = this.refusalsPerMinute.get(capKey) ?? 0;
     if (seen >= this.options.maxRefusalsPerKeyMinute) return;
