@@ -1,6 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +6,7 @@ import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { runScaleBench, type ScaleResults } from './scale.js';
+import { initStore, percentile, startBare, startCadreen } from './servers.js';
 
 /**
  * `npm run bench`: figures measured side by side in one run against real
@@ -15,73 +14,11 @@ import { runScaleBench, type ScaleResults } from './scale.js';
  * when a target is missed, and fails only when it cannot measure.
  */
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 const ROUNDS = Number(process.env.CADREEN_BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CADREEN_BENCH_SECONDS ?? 5);
 /** Which parts to run (default all): overhead, list, scale. */
 const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? 'overhead,list,scale').split(','));
-
-interface Child {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForLive(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/livez`)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return exited;
-  };
-}
-
-async function startCadreen(env: Record<string, string>): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForLive(url, child);
-  return { child, url, stop: stopper(child) };
-}
-
-async function startBare(): Promise<Child> {
-  const child = spawn(process.execPath, [BARE], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk) => resolve(Number(String(chunk).trim()))));
-  const url = `http://127.0.0.1:${port}`;
-  await waitForLive(url, child);
-  return { child, url, stop: stopper(child) };
-}
-
-function initStore(env: Record<string, string>): { workspace_id: string; key: { id: string; plaintext: string } } {
-  const result = spawnSync(process.execPath, [CLI, 'init', '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`init failed: ${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
 
 interface Load {
   rps: number;
@@ -96,10 +33,6 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 /** Authenticated health vs public /livez vs a bare node:http server, alternating rounds. */
 async function authOverhead(dir: string) {

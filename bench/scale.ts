@@ -1,11 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { initStore as init, percentile, startCadreen as startServer, type ServerProcess as Server } from './servers.js';
 
 /**
  * Scale-out figures: verification throughput on SQLite and on PostgreSQL
@@ -13,50 +11,8 @@ import pg from 'pg';
  * and how long a revoke on one instance takes to be refused on another.
  */
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const DATABASE_URL = process.env.CADREEN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.CADREEN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/livez`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, url, stop: () => (child.kill('SIGTERM'), exited) };
-}
-
-function init(env: Record<string, string>): { workspace_id: string; key: { plaintext: string } } {
-  const result = spawnSync(process.execPath, [CLI, 'init', '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(result.stderr);
-  return JSON.parse(result.stdout);
-}
 
 async function createSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `cadreen_bench_${process.pid}_${Date.now()}`;
@@ -86,10 +42,6 @@ async function throughput(url: string, key: string, seconds: number): Promise<{ 
   return { rps: result.requests.average, p99: result.latency.p99, errors: result.non2xx + result.errors };
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 /** Milliseconds from a revoke acknowledged by instance A until instance B refuses the key, `rounds` times. */
 async function propagation(a: Server, b: Server, workspaceId: string, owner: string, rounds: number): Promise<number[]> {

@@ -27,7 +27,12 @@ export const SDK_TYPES: Record<string, { path: string; method: string; part: 're
   ErrorBody: { path: '/api/v1/cadreen/health', method: 'get', part: 'response', status: '401' },
 };
 
+/** Schemas already given a name, so a nested copy is written as that name (`Array<APIKey>`). */
+let named = new Map<string, string>();
+
 function render(schema: Schema, indent: string): string {
+  const name = named.get(JSON.stringify(schema));
+  if (name) return name;
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.anyOf) return schema.anyOf.map((s: Schema) => render(s, indent)).join(' | ');
   if (schema.enum) return schema.enum.map((value: unknown) => JSON.stringify(value)).join(' | ');
@@ -90,9 +95,13 @@ function schemaFor(document: Schema, where: (typeof SDK_TYPES)[string]): Schema 
 
 /** The whole generated module. */
 export function renderSdkTypes(document: Schema): string {
-  const blocks = Object.entries(SDK_TYPES).map(
-    ([name, where]) => `export type ${name} = ${render(schemaFor(document, where), '')};\n`,
-  );
+  named = new Map();
+  const blocks = Object.entries(SDK_TYPES).map(([name, where]) => {
+    const schema = schemaFor(document, where);
+    const block = `export type ${name} = ${render(schema, '')};\n`;
+    named.set(JSON.stringify(schema), name);
+    return block;
+  });
   return [
     '// Generated from the server’s OpenAPI document by `npm run generate:sdk-types`. Do not edit:',
     '// test/sdk/types-drift.test.ts fails when this file and the server disagree.',

@@ -53,56 +53,7 @@ export type APIKey = {
 };
 
 export type APIKeyList = {
-  items: Array<{
-    metadata: {
-      id: string;
-      accountId: string;
-      /** RFC 3339 timestamp */
-      createdAt: string;
-      name: string;
-      /** The profile that created the key */
-      profileId: string;
-      workspaceId: string;
-      externalId?: string;
-      labels?: Record<string, string>;
-    };
-    spec: {
-      /** Only returned on creation and rotation */
-      token?: string;
-      description?: string;
-    };
-    status: {
-      state: "ACTIVE" | "ROTATING" | "REVOKED" | "EXPIRED";
-      start: string;
-      /** RFC 3339 timestamp */
-      lastUsedAt?: string;
-      /** RFC 3339 timestamp */
-      expiresAt?: string;
-      rotatedFrom?: string;
-      rotatedTo?: string;
-      /** RFC 3339 timestamp */
-      graceUntil?: string;
-      /** RFC 3339 timestamp */
-      revokedAt?: string;
-    };
-    info?: {
-      createdBy?: {
-        metadata: {
-          id: string;
-          accountId: string;
-          name: string;
-          profileId: string;
-          externalId?: string;
-          labels?: Record<string, string>;
-        };
-        spec: {
-          type: "PROFILE_TYPE_USER" | "PROFILE_TYPE_API_KEY" | "PROFILE_TYPE_SYSTEM";
-          email?: string;
-          name?: string;
-        };
-      };
-    };
-  }>;
+  items: Array<APIKey>;
   pagination: {
     nextCursor?: string;
     total: number;
@@ -221,18 +172,7 @@ export type Workspace = {
 };
 
 export type WorkspaceList = {
-  workspaces: Array<{
-    id: string;
-    account_id: string;
-    name: string;
-    /** RFC 3339 timestamp */
-    created_at: string;
-    rate_limit: {
-      limit: number;
-      window_seconds: number;
-      source: "workspace" | "default";
-    };
-  }>;
+  workspaces: Array<Workspace>;
   count: number;
   next_cursor: string | null;
 };

@@ -1,0 +1,76 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** Real server processes for the benchmarks, on free loopback ports, stopped by PID. */
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForLive(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/livez`)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+}
+
+/** `cadreen serve` with `env`, once /livez answers. */
+export async function startCadreen(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForLive(url, child);
+  return { child, url, stop: stopper(child) };
+}
+
+/** The bare node:http baseline. */
+export async function startBare(): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BARE], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk) => resolve(Number(String(chunk).trim()))));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForLive(url, child);
+  return { child, url, stop: stopper(child) };
+}
+
+/** `cadreen init --json` against the store `env` names. */
+export function initStore(env: Record<string, string>): { workspace_id: string; key: { id: string; plaintext: string } } {
+  const result = spawnSync(process.execPath, [CLI, 'init', '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`init failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+export const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
