@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { StoreUnavailableError } from '../core/errors.js';
 import type {
   Account,
@@ -9,11 +9,11 @@ import type {
   KeyState,
   Millis,
   Profile,
-  ProfileType,
   RateLimitPolicy,
   Workspace,
 } from '../core/model.js';
-import type { AccountsTable, ApiKeysTable, Database, WorkspacesTable } from './schema.js';
+import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
+import { fromKey, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfile, toProfileRow, toWorkspace } from './rows.js';
 import type {
   KeyChanges,
   KeyFilter,
@@ -34,99 +34,6 @@ const COUNTER_OF: Record<KeyState, 'keys_active' | 'keys_rotating' | 'keys_revok
   rotating: 'keys_rotating',
   revoked: 'keys_revoked',
 };
-
-const time = (value: number | string | null): Millis | null => (value === null ? null : Number(value));
-
-function toKey(row: Selectable<ApiKeysTable>): ApiKey {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    accountId: row.account_id,
-    actorProfileId: row.actor_profile_id,
-    createdBy: row.created_by,
-    name: row.name,
-    description: row.description,
-    labels: row.labels === null ? null : (JSON.parse(row.labels) as Record<string, string>),
-    externalId: row.external_id,
-    hash: row.hash,
-    start: row.start,
-    state: row.state as KeyState,
-    createdAt: Number(row.created_at),
-    expiresAt: time(row.expires_at),
-    lastUsedAt: time(row.last_used_at),
-    rotatedFrom: row.rotated_from,
-    rotatedTo: row.rotated_to,
-    graceUntil: time(row.grace_until),
-    revokedAt: time(row.revoked_at),
-  };
-}
-
-function fromKey(key: ApiKey): ApiKeysTable {
-  return {
-    id: key.id,
-    workspace_id: key.workspaceId,
-    account_id: key.accountId,
-    actor_profile_id: key.actorProfileId,
-    created_by: key.createdBy,
-    name: key.name,
-    description: key.description,
-    labels: key.labels === null ? null : JSON.stringify(key.labels),
-    external_id: key.externalId,
-    hash: key.hash,
-    start: key.start,
-    state: key.state,
-    created_at: key.createdAt,
-    expires_at: key.expiresAt,
-    last_used_at: key.lastUsedAt,
-    rotated_from: key.rotatedFrom,
-    rotated_to: key.rotatedTo,
-    grace_until: key.graceUntil,
-    revoked_at: key.revokedAt,
-  };
-}
-
-function policyOf(limit: number | null, windowSeconds: number | null): RateLimitPolicy | null {
-  return limit === null || windowSeconds === null ? null : { limit: Number(limit), windowSeconds: Number(windowSeconds) };
-}
-
-function toAccount(row: Selectable<AccountsTable>): Account {
-  return { id: row.id, name: row.name, systemProfileId: row.system_profile_id, createdAt: Number(row.created_at) };
-}
-
-function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    name: row.name,
-    rateLimit: policyOf(row.rate_limit, row.rate_limit_window_seconds),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toEventRow(event: AuditEvent) {
-  return {
-    id: event.id,
-    workspace_id: event.workspaceId,
-    type: event.type,
-    actor_profile_id: event.actorProfileId,
-    key_id: event.keyId,
-    code: event.code,
-    ip: event.ip,
-    created_at: event.createdAt,
-  };
-}
-
-function toProfileRow(profile: Profile) {
-  return {
-    id: profile.id,
-    account_id: profile.accountId,
-    type: profile.type,
-    name: profile.name,
-    email: profile.email,
-    created_by: profile.createdBy,
-    created_at: profile.createdAt,
-  };
-}
 
 /**
  * The Store over any SQL database Kysely speaks. Backends differ only in how
@@ -209,17 +116,7 @@ export class SqlStore implements Store {
   findProfile(id: string): Promise<Profile | undefined> {
     return this.run(async () => {
       const row = await this.db.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirst();
-      return (
-        row && {
-          id: row.id,
-          accountId: row.account_id,
-          type: row.type as ProfileType,
-          name: row.name,
-          email: row.email,
-          createdBy: row.created_by,
-          createdAt: Number(row.created_at),
-        }
-      );
+      return row && toProfile(row);
     });
   }
 
@@ -515,16 +412,7 @@ export class SqlStore implements Store {
       if (filter.type) query = query.where('type', '=', filter.type);
       if (page.after !== null) query = query.where('id', page.order === 'asc' ? '>' : '<', page.after);
       const rows = await query.orderBy('id', page.order).limit(page.limit).execute();
-      return rows.map((row) => ({
-        id: row.id,
-        workspaceId: row.workspace_id,
-        type: row.type as AuditEventType,
-        actorProfileId: row.actor_profile_id,
-        keyId: row.key_id,
-        code: row.code,
-        ip: row.ip,
-        createdAt: Number(row.created_at),
-      }));
+      return rows.map(toAuditEvent);
     });
   }
 }
