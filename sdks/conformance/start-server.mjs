@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// Starts a seeded Cadreen server for the SDK conformance suites and prints one JSON line:
-// {"base_url","admin_token","account_id","workspace_id","owner_key","owner_key_id"}.
-// It runs until its standard input closes or it receives SIGTERM/SIGINT, then stops the
-// server and removes its temporary directory. It builds nothing: run `npm run build` first.
-//
-//   node sdks/conformance/start-server.mjs [--rate-limit 100000/60s]
+// Starts a seeded Cadreen server for the SDK test suites of every language.
+// Prints one JSON line {base_url, admin_token, workspace_id, owner_key, limited_base_url, limited_key}
+// and keeps running until stdin closes or SIGTERM; then stops the servers and removes its files.
+// Needs `npm run build` first (it runs dist/cli/main.js).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,87 +12,74 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const ADMIN_TOKEN = 'conformance-admin-token-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'cadreen-sdk-server-'));
+const children = [];
 
-const flag = process.argv.indexOf('--rate-limit');
-const rateLimit = flag === -1 ? '100000/60s' : process.argv[flag + 1];
-
-if (!existsSync(CLI)) {
-  process.stderr.write(`start-server: ${CLI} is missing; run \`npm run build\` in the repository first\n`);
-  process.exit(1);
-}
-
-/** A loopback port nothing listens on right now. */
 function freePort() {
   return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
     });
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'cadreen-conformance-'));
-const env = {
-  ...process.env,
-  CADREEN_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
-  CADREEN_ADMIN_TOKEN: ADMIN_TOKEN,
-  CADREEN_RATE_LIMIT: rateLimit,
-  CADREEN_LOG_LEVEL: 'warn',
-};
-
-let server;
-let stopping;
-function stop(code) {
-  stopping ??= (async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
+async function serve(name, rateLimit) {
+  const env = {
+    ...process.env,
+    CADREEN_DATABASE_URL: `sqlite:${join(dir, `${name}.db`)}`,
+    CADREEN_ADMIN_TOKEN: ADMIN_TOKEN,
+    CADREEN_RATE_LIMIT: rateLimit,
+  };
+  const init = spawnSync(process.execPath, [CLI, 'init', '--json'], { env, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(init.stderr);
+  const seeded = JSON.parse(init.stdout);
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env, stdio: 'ignore' });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/livez`)).ok) return { url, seeded };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
     }
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  })();
-  return stopping;
+  }
+  throw new Error('server did not start');
 }
-process.on('SIGTERM', () => stop(0));
-process.on('SIGINT', () => stop(0));
-process.stdin.on('end', () => stop(0));
-process.stdin.on('close', () => stop(0));
+
+let stopped = false;
+async function stop() {
+  if (stopped) return;
+  stopped = true;
+  await Promise.all(
+    children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM'))))),
+  );
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
 process.stdin.resume();
 
 try {
-  const init = spawnSync(process.execPath, [CLI, 'init', '--json'], { env, encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`cadreen init failed:\n${init.stderr}`);
-  const seed = JSON.parse(init.stdout);
-  const port = await freePort();
-  server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/livez`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error('cadreen serve did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const [main, limited] = await Promise.all([serve('main', '100000/60s'), serve('limited', '2/60s')]);
   process.stdout.write(
     `${JSON.stringify({
-      base_url: baseUrl,
+      base_url: main.url,
       admin_token: ADMIN_TOKEN,
-      account_id: seed.account_id,
-      workspace_id: seed.workspace_id,
-      owner_key: seed.key.plaintext,
-      owner_key_id: seed.key.id,
+      workspace_id: main.seeded.workspace_id,
+      owner_key: main.seeded.key.plaintext,
+      limited_base_url: limited.url,
+      limited_key: limited.seeded.key.plaintext,
     })}\n`,
   );
 } catch (error) {
-  process.stderr.write(`start-server: ${error.message}\n`);
-  await stop(1);
+  process.stderr.write(`${error.stack ?? error}\n`);
+  await stop();
 }
