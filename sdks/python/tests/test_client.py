@@ -1,0 +1,173 @@
+"""Unit tests of the Python client: errors, retries, paging, configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Callable, Dict, List, Tuple
+from unittest import mock
+
+from support import ROOT
+
+import cadreen
+from cadreen._transport import backoff_seconds, parse_retry_after
+
+Answer = Tuple[int, Dict[str, str], Any]
+
+
+class StubServer:
+    """A loopback HTTP server answering from a script of (status, headers, body) and recording requests."""
+
+    def __init__(self, answer: Callable[[str, str, Any], Answer]) -> None:
+        self.requests: List[Tuple[str, str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                stub.requests.append((self.command, self.path, body))
+                status, headers, payload = answer(self.command, self.path, body)
+                data = json.dumps(payload).encode() if payload is not None else b""
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def client_for(stub: StubServer, **options: Any) -> cadreen.Cadreen:
+    client = cadreen.Cadreen(api_key="sk_cadreen_test", base_url=stub.url, **options)
+    client._transport._sleep = lambda seconds: None  # retries without waiting
+    return client
+
+
+class ConfigurationTest(unittest.TestCase):
+    def test_reads_the_key_and_base_url_from_the_environment(self) -> None:
+        with mock.patch.dict(os.environ, {"CADREEN_API_KEY": "sk_cadreen_env", "CADREEN_BASE_URL": "http://127.0.0.1:9"}):
+            self.assertEqual(cadreen.Cadreen().base_url, "http://127.0.0.1:9")
+
+    def test_refuses_to_start_without_a_key(self) -> None:
+        with mock.patch.dict(os.environ, {}, clear=True):
+            with self.assertRaises(cadreen.ConfigurationError):
+                cadreen.Cadreen()
+
+
+class ErrorRegistryTest(unittest.TestCase):
+    def test_knows_every_code_of_the_server_registry(self) -> None:
+        source = (ROOT / "src" / "core" / "errors.ts").read_text()
+        registry = source[source.index("ERROR_CODES = [") : source.index("] as const")]
+        self.assertEqual(tuple(re.findall(r"'([a-z_]+)'", registry)), cadreen.ERROR_CODES)
+
+    def test_maps_every_code_to_a_family_of_its_own(self) -> None:
+        for code in cadreen.ERROR_CODES:
+            cls = cadreen.ERROR_CLASSES[code]
+            self.assertTrue(issubclass(cls, cadreen.CadreenError))
+            self.assertIsNot(cls, cadreen.CadreenError)
+
+
+class RetryTest(unittest.TestCase):
+    def test_waits_out_a_429_then_succeeds(self) -> None:
+        answers = iter([(429, {"Retry-After": "1"}, {"error": {"code": "rate_limited", "message": "slow down", "request_id": "req_1"}}), (200, {}, {"status": "ok"})])
+        stub = StubServer(lambda *_: next(answers))
+        try:
+            slept: List[float] = []
+            client = client_for(stub)
+            client._transport._sleep = slept.append
+            self.assertEqual(client.health(), {"status": "ok"})
+            self.assertEqual(slept, [1])
+        finally:
+            stub.close()
+
+    def test_gives_up_with_rate_limit_error_and_retry_after(self) -> None:
+        stub = StubServer(lambda *_: (429, {"Retry-After": "7"}, {"error": {"code": "rate_limited", "message": "slow down", "request_id": "req_2"}}))
+        try:
+            with self.assertRaises(cadreen.RateLimitError) as raised:
+                client_for(stub, max_retries=1).health()
+            self.assertEqual(raised.exception.retry_after, 7)
+            self.assertEqual(len(stub.requests), 2)
+        finally:
+            stub.close()
+
+    def test_retries_a_create_after_503_which_wrote_nothing(self) -> None:
+        answers = iter([(503, {}, {"error": {"code": "service_unavailable", "message": "later", "request_id": "req_3"}}), (201, {}, {"metadata": {"name": "x"}})])
+        stub = StubServer(lambda *_: next(answers))
+        try:
+            self.assertEqual(client_for(stub).api_keys.create("x")["metadata"]["name"], "x")
+            self.assertEqual(len(stub.requests), 2)
+        finally:
+            stub.close()
+
+    def test_does_not_retry_a_create_after_a_network_failure(self) -> None:
+        client = cadreen.Cadreen(api_key="sk_cadreen_test", base_url="http://127.0.0.1:9", max_retries=2)
+        calls: List[str] = []
+
+        def failing(request: Any, timeout: float) -> Any:
+            calls.append(request.get_method())
+            raise ConnectionResetError("reset")
+
+        with mock.patch("urllib.request.urlopen", failing):
+            with self.assertRaises(cadreen.APIConnectionError):
+                client.api_keys.create("once")
+            self.assertEqual(calls, ["POST"])
+            calls.clear()
+            client._transport._sleep = lambda seconds: None
+            with self.assertRaises(cadreen.APIConnectionError):
+                client.health()
+            self.assertEqual(calls, ["GET", "GET", "GET"])
+
+    def test_backoff_grows_and_stays_bounded(self) -> None:
+        for attempt in range(10):
+            delay = backoff_seconds(attempt)
+            base = min(8.0, 0.5 * 2**attempt)
+            self.assertGreaterEqual(delay, base * 0.75)
+            self.assertLessEqual(delay, base * 1.25)
+
+    def test_parses_retry_after_seconds(self) -> None:
+        self.assertEqual(parse_retry_after("3"), 3)
+        self.assertIsNone(parse_retry_after(None))
+        self.assertIsNone(parse_retry_after("soon"))
+
+
+class PagingTest(unittest.TestCase):
+    def test_list_follows_cursors_across_pages(self) -> None:
+        pages = {
+            None: {"items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}], "pagination": {"nextCursor": "c1", "total": 3}},
+            "c1": {"items": [{"metadata": {"name": "c"}}], "pagination": {"total": 3}},
+        }
+
+        def answer(method: str, path: str, body: Any) -> Answer:
+            match = re.search(r"cursor=([^&]+)", path)
+            return 200, {}, pages[match.group(1) if match else None]
+
+        stub = StubServer(answer)
+        try:
+            names = [key["metadata"]["name"] for key in client_for(stub).api_keys.list(limit=2, prefix="x")]
+            self.assertEqual(names, ["a", "b", "c"])
+            self.assertIn("limit=2", stub.requests[0][1])
+            self.assertIn("prefix=x", stub.requests[0][1])
+        finally:
+            stub.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
