@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createInterface } from 'node:readline';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES as SERVER_CODES } from '../../src/core/errors.js';
 import {
   AuthenticationError,
   Cadreen,
@@ -17,308 +15,183 @@ import {
   PermissionDeniedError,
   RateLimitError,
   ServiceUnavailableError,
-  type Page,
 } from '../../packages/sdk/src/index.js';
-import { freePort } from '../e2e/process.js';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Obj = { [key: string]: Json };
-
-interface Canned {
-  status?: number;
-  headers?: Record<string, string>;
-  body?: Json;
-  drop?: boolean;
-}
-
-interface Step {
-  name: string;
-  call: string;
-  as?: string;
-  client?: { max_retries?: number };
-  args?: Obj;
-  canned?: Canned[];
-  unreachable?: boolean;
-  save?: string;
-  expect: { result?: Json; error?: Json; requests?: number; request?: Json; min_seconds?: number };
-}
-
-interface Fixture {
-  error_codes: string[];
-  identities: Record<string, { api_key: string; workspace_id?: string }>;
-  steps: Step[];
-}
-
-const FIXTURE_PATH = new URL('../../sdks/conformance/cases.json', import.meta.url);
+/** The language-neutral SDK specification in sdks/conformance/cases.json, run on the TypeScript SDK. */
+const CASES = JSON.parse(readFileSync(new URL('../../sdks/conformance/cases.json', import.meta.url), 'utf8'));
 const START_SERVER = fileURLToPath(new URL('../../sdks/conformance/start-server.mjs', import.meta.url));
-const fixture = JSON.parse(readFileSync(FIXTURE_PATH, 'utf8')) as Fixture;
 
-/** Replaces `${a.b}` references and `$repeat` forms with their values. */
-function interpolate(value: Json, vars: Obj): Json {
-  if (typeof value === 'string') {
-    const whole = /^\$\{([^}]+)\}$/.exec(value);
-    if (whole) return lookup(vars, whole[1]!);
-    return value.replace(/\$\{([^}]+)\}/g, (_, path: string) => String(lookup(vars, path)));
+const FAMILIES: Record<string, new (...args: never[]) => CadreenError> = {
+  authentication: AuthenticationError,
+  permission: PermissionDeniedError,
+  not_found: NotFoundError,
+  conflict: ConflictError,
+  invalid_request: InvalidRequestError,
+  rate_limit: RateLimitError,
+  unavailable: ServiceUnavailableError,
+  internal: InternalServerError,
+  connection: ConnectionError,
+};
+
+type Json = any;
+
+/** Replaces `$name` and `$repeat:c:n` strings by their values, deeply. */
+function substitute(value: Json, vars: Record<string, string>): Json {
+  if (typeof value === 'string' && value.startsWith('$repeat:')) {
+    const [, char, count] = value.split(':');
+    return char!.repeat(Number(count));
   }
-  if (Array.isArray(value)) return value.map((item) => interpolate(item, vars));
-  if (value !== null && typeof value === 'object') {
-    if ('$repeat' in value) {
-      const [text, times] = value.$repeat as [string, number];
-      return text.repeat(times);
-    }
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars)]));
-  }
+  if (typeof value === 'string' && value.startsWith('$') && value.slice(1) in vars) return vars[value.slice(1)];
+  if (Array.isArray(value)) return value.map((item) => substitute(item, vars));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]));
   return value;
 }
 
-function lookup(vars: Obj, path: string): Json {
-  let current: Json | undefined = vars;
-  for (const part of path.split('.')) {
-    current = current !== null && typeof current === 'object' ? (current as Obj)[part] : undefined;
-    if (current === undefined) throw new Error(`fixture variable \${${path}} is not set`);
-  }
-  return current;
-}
-
-/** Why `actual` does not match the fixture's `expected`, or undefined when it does. */
-function mismatch(expected: Json, actual: unknown, at = '$'): string | undefined {
-  const isAbsent = actual === undefined || actual === null;
-  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    if ('$absent' in expected) return isAbsent ? undefined : `${at}: expected absent, got ${JSON.stringify(actual)}`;
-    if ('$present' in expected) return isAbsent ? `${at}: expected a value` : undefined;
-    if ('$match' in expected) {
-      return typeof actual === 'string' && new RegExp(expected.$match as string).test(actual)
-        ? undefined
-        : `${at}: ${JSON.stringify(actual)} does not match /${expected.$match}/`;
-    }
-    if ('$length' in expected) {
-      return Array.isArray(actual) && actual.length === expected.$length ? undefined : `${at}: expected ${expected.$length} elements`;
-    }
-    if ('$contains' in expected) {
-      return Array.isArray(actual) && actual.some((item) => mismatch(expected.$contains as Json, item) === undefined)
-        ? undefined
-        : `${at}: no element matches ${JSON.stringify(expected.$contains)} in ${JSON.stringify(actual)}`;
-    }
-    if ('$gte' in expected) {
-      return typeof actual === 'number' && actual >= (expected.$gte as number) ? undefined : `${at}: ${actual} < ${expected.$gte}`;
-    }
-    if ('$time' in expected) {
-      return typeof actual === 'string' && Date.parse(actual) === Date.parse(expected.$time as string)
-        ? undefined
-        : `${at}: ${JSON.stringify(actual)} is not the instant ${expected.$time}`;
-    }
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${at}: expected an object, got ${JSON.stringify(actual)}`;
-    for (const [key, value] of Object.entries(expected)) {
-      const problem = mismatch(value, (actual as Record<string, unknown>)[key], `${at}.${key}`);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
+/** Subset match with `$present` and `$token`. */
+function expectMatch(actual: Json, expected: Json, path = 'result'): void {
+  if (expected === '$present') return expect(actual, path).not.toBeUndefined();
+  if (expected === '$token') return expect(actual, path).toMatch(/^sk_cadreen_[0-9A-Za-z]{36}$/);
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return `${at}: expected ${expected.length} elements, got ${JSON.stringify(actual)}`;
-    for (const [i, item] of expected.entries()) {
-      const problem = mismatch(item, actual[i], `${at}[${i}]`);
-      if (problem) return problem;
-    }
-    return undefined;
+    expect(Array.isArray(actual), path).toBe(true);
+    expected.forEach((item, i) => expectMatch(actual[i], item, `${path}[${i}]`));
+    return;
   }
-  return actual === expected ? undefined : `${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+  if (expected && typeof expected === 'object') {
+    for (const [key, value] of Object.entries(expected)) expectMatch(actual?.[key], value, `${path}.${key}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
 }
 
-/** The fixture's family name of an SDK error. */
-function family(error: CadreenError): string {
-  const families: [new (...args: never[]) => CadreenError, string][] = [
-    [AuthenticationError, 'authentication'],
-    [PermissionDeniedError, 'permission_denied'],
-    [NotFoundError, 'not_found'],
-    [ConflictError, 'conflict'],
-    [InvalidRequestError, 'invalid_request'],
-    [RateLimitError, 'rate_limit'],
-    [ServiceUnavailableError, 'service_unavailable'],
-    [InternalServerError, 'internal'],
-    [ConnectionError, 'connection'],
-  ];
-  return families.find(([Class]) => error instanceof Class)?.[1] ?? 'other';
-}
+const at = (value: Json, path: string): Json => path.split('.').reduce((v, key) => v?.[key], value);
 
-const pageJson = <T>(page: Page<T>) => ({ items: page.items, next_cursor: page.nextCursor ?? null, total: page.total ?? null });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-/** Only the arguments the step names, so that an absent argument is not sent and a null one is. */
-function pick(args: Obj, names: Record<string, string>): Obj | undefined {
-  const out: Obj = {};
-  for (const [from, to] of Object.entries(names)) if (from in args) out[to] = args[from]!;
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function keyBody(args: Obj) {
-  const metadata = pick(args, { name: 'name', external_id: 'externalId', labels: 'labels' });
-  const spec = pick(args, { description: 'description', expires_at: 'expiresAt' });
-  return { ...(metadata ? { metadata } : {}), ...(spec ? { spec } : {}) };
-}
-
-/** Runs one fixture call through the TypeScript SDK and returns the API's JSON. */
-async function invoke(cadreen: Cadreen, call: string, args: Obj): Promise<unknown> {
-  const id = args.id as string;
-  const keyQuery = pick(args, { limit: 'limit', prefix: 'prefix', sort_order: 'sortOrder', include_info: 'includeInfo', cursor: 'cursor' }) ?? {};
-  const pageQuery = pick(args, { limit: 'limit', cursor: 'cursor', type: 'type' }) ?? {};
+/** Performs one neutral call with the TypeScript SDK and returns the API-shaped result. */
+async function perform(client: Cadreen, call: string, args: Json): Promise<Json> {
   switch (call) {
     case 'health':
-      return cadreen.health();
+      return client.health();
     case 'verify':
-      return cadreen.verify(args.key as string);
+      return client.verify(args.key);
     case 'api_keys.create':
-      return cadreen.apiKeys.create(keyBody(args) as never);
-    case 'api_keys.list':
-      return collect(cadreen.apiKeys.list(keyQuery));
-    case 'api_keys.list_page':
-      return pageJson(await cadreen.apiKeys.list(keyQuery));
+      return client.apiKeys.create({
+        metadata: { name: args.name, ...(args.labels ? { labels: args.labels } : {}), ...(args.external_id ? { externalId: args.external_id } : {}) },
+        spec: { ...(args.description !== undefined ? { description: args.description } : {}), ...(args.expires_at ? { expiresAt: args.expires_at } : {}) },
+      });
     case 'api_keys.get':
-      return cadreen.apiKeys.get(id, pick(args, { include_info: 'includeInfo' }));
+      return client.apiKeys.get(args.id, args.include_info ? { includeInfo: true } : {});
     case 'api_keys.update':
-      return cadreen.apiKeys.update(id, keyBody(args));
+      return client.apiKeys.update(args.id, {
+        metadata: { ...(args.name !== undefined ? { name: args.name } : {}) },
+        spec: { ...(args.description !== undefined ? { description: args.description } : {}) },
+      });
     case 'api_keys.rotate':
-      return cadreen.apiKeys.rotate(id, pick(args, { grace_period_seconds: 'gracePeriodSeconds' }));
+      return client.apiKeys.rotate(args.id, args.grace_period_seconds !== undefined ? { gracePeriodSeconds: args.grace_period_seconds } : {});
     case 'api_keys.revoke':
-      return cadreen.apiKeys.revoke(id);
+      return client.apiKeys.revoke(args.id);
+    case 'api_keys.list': {
+      const params = {
+        ...(args.prefix ? { prefix: args.prefix } : {}),
+        ...(args.limit ? { limit: args.limit } : {}),
+        ...(args.sort_order ? { sortOrder: args.sort_order } : {}),
+        ...(args.include_info ? { includeInfo: true } : {}),
+      };
+      if (args.all) {
+        let count = 0;
+        for await (const _ of client.apiKeys.list(params)) count++;
+        return { count };
+      }
+      const page = await client.apiKeys.list(params);
+      return { items: page.items, total: page.total };
+    }
     case 'workspaces.create':
-      return cadreen.workspaces.create(pick(args, { name: 'name', account_id: 'account_id', rate_limit: 'rate_limit' }) as never);
-    case 'workspaces.list':
-      return collect(cadreen.workspaces.list(pageQuery));
-    case 'workspaces.list_page':
-      return pageJson(await cadreen.workspaces.list(pageQuery));
-    case 'workspaces.get':
-      return cadreen.workspaces.get(id);
-    case 'workspaces.update':
-      return cadreen.workspaces.update(id, pick(args, { name: 'name', rate_limit: 'rate_limit' }) ?? {});
-    case 'audit_events.list':
-      return collect(cadreen.auditEvents.list(pageQuery));
-    case 'audit_events.list_page':
-      return pageJson(await cadreen.auditEvents.list(pageQuery));
+      return client.workspaces.create({ name: args.name });
+    case 'workspaces.list': {
+      let count = 0;
+      for await (const _ of client.workspaces.list()) count++;
+      return { count };
+    }
     default:
-      throw new Error(`unknown fixture call ${call}`);
+      throw new Error(`unknown call ${call}`);
   }
 }
 
-interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingMessage['headers'];
-  body: Json;
-}
-
-/** A loopback HTTP server that answers with the step's canned responses, in order, and records what it received. */
-async function fakeServer(canned: Canned[]): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
-  const requests: RecordedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake');
-      const text = Buffer.concat(chunks).toString('utf8');
-      requests.push({
-        method: req.method ?? '',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: req.headers,
-        body: text ? (JSON.parse(text) as Json) : null,
-      });
-      const answer = canned[Math.min(requests.length, canned.length) - 1]!;
-      if (answer.drop) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify(answer.body ?? {}));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-describe('the conformance fixture', () => {
-  it('names exactly the server’s error codes, and a step expects each of them', () => {
-    expect(fixture.error_codes).toEqual([...SERVER_CODES]);
-    const expected = new Set(fixture.steps.map((step) => (step.expect.error as { code?: string } | undefined)?.code));
-    for (const code of SERVER_CODES) expect(expected.has(code), code).toBe(true);
-  });
-});
-
-describe('TypeScript SDK conformance (sdks/conformance/cases.json)', () => {
-  let helper: ChildProcess;
-  const vars: Obj = {};
+describe('SDK conformance (sdks/conformance/cases.json): TypeScript', () => {
+  let server: ChildProcess;
+  const vars: Record<string, string> = {};
 
   beforeAll(async () => {
-    helper = spawn(process.execPath, [START_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: helper.stdout! }).once('line', resolve);
-      helper.once('exit', (code) => reject(new Error(`start-server.mjs exited with ${code}`)));
+    server = spawn(process.execPath, [START_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      server.stdout!.once('data', (chunk) => resolve(String(chunk)));
+      server.once('exit', (code) => reject(new Error(`start-server exited with ${code}`)));
     });
-    vars.server = JSON.parse(firstLine) as Obj;
+    Object.assign(vars, JSON.parse(line));
   });
   afterAll(async () => {
-    if (helper && helper.exitCode === null) {
-      const exited = new Promise((resolve) => helper.once('exit', resolve));
-      helper.stdin!.end();
-      await exited;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  });
+
+  function clientFor(as: string): Cadreen {
+    const caller = as.startsWith('key:') ? { api_key: `$${as.slice(4)}` } : CASES.callers[as];
+    const { api_key, base_url, workspace_id, max_retries } = substitute(caller, vars);
+    return new Cadreen({
+      apiKey: api_key,
+      baseURL: base_url ?? vars.base_url,
+      maxRetries: max_retries ?? 2,
+      ...(workspace_id ? { workspaceId: workspace_id } : {}),
+    });
+  }
+
+  it('passes every step against a real server, in order', async () => {
+    for (const step of CASES.steps) {
+      const client = clientFor(step.as);
+      const args = substitute(step.args, vars);
+      let result: Json;
+      let failure: unknown;
+      try {
+        result = await perform(client, step.call, args);
+      } catch (error) {
+        failure = error;
+      }
+      if (step.expect.error) {
+        const { code, status, family } = step.expect.error;
+        expect(failure, step.name).toBeInstanceOf(FAMILIES[family]!);
+        expect((failure as CadreenError).code, step.name).toBe(code);
+        expect((failure as CadreenError).status, step.name).toBe(status);
+        continue;
+      }
+      if (failure) throw new Error(`${step.name}: ${String(failure)}`);
+      expectMatch(result, substitute(step.expect.match, vars), step.name);
+      for (const path of step.expect.absent ?? []) expect(at(result, path), `${step.name}: ${path}`).toBeUndefined();
+      for (const [name, path] of Object.entries<string>(step.save ?? {})) vars[name] = at(result, path);
     }
   });
 
-  for (const step of fixture.steps) {
-    it(step.name, async () => {
-      const identity = fixture.identities[step.as ?? 'owner']!;
-      const fake = step.canned ? await fakeServer(step.canned) : undefined;
-      const baseURL = fake ? fake.url : step.unreachable ? `http://127.0.0.1:${await freePort()}` : ((vars.server as Obj).base_url as string);
-      const workspaceId = identity.workspace_id === undefined ? undefined : (interpolate(identity.workspace_id, vars) as string);
-      const cadreen = new Cadreen({
-        apiKey: interpolate(identity.api_key, vars) as string,
-        baseURL,
-        ...(workspaceId ? { workspaceId } : {}),
-        ...(step.client?.max_retries !== undefined ? { maxRetries: step.client.max_retries } : {}),
+  describe('canned answers', () => {
+    let stub: Server;
+    let next: Json;
+    let url: string;
+    beforeAll(async () => {
+      stub = createServer((_request, response) => {
+        response.writeHead(next.status, { 'content-type': 'application/json', ...(next.headers ?? {}) });
+        response.end(JSON.stringify(next.body));
       });
-      const started = performance.now();
-      let result: unknown;
-      let error: unknown;
-      try {
-        result = await invoke(cadreen, step.call, interpolate(step.args ?? {}, vars) as Obj);
-      } catch (caught) {
-        error = caught;
-      } finally {
-        await fake?.close();
-      }
-      const seconds = (performance.now() - started) / 1000;
-
-      if (step.expect.error !== undefined) {
-        expect(error, `expected an error, got ${JSON.stringify(result)}`).toBeInstanceOf(CadreenError);
-        const e = error as CadreenError;
-        const actual = {
-          code: e.code,
-          status: e.status,
-          family: family(e),
-          request_id: e.requestId,
-          retry_after: e instanceof RateLimitError ? e.retryAfter : undefined,
-          details: e.details,
-        };
-        expect(mismatch(interpolate(step.expect.error, vars), actual)).toBeUndefined();
-      } else {
-        if (error) throw error;
-        expect(mismatch(interpolate(step.expect.result ?? {}, vars), result)).toBeUndefined();
-        if (step.save) vars[step.save] = result as Json;
-      }
-      if (step.expect.requests !== undefined) expect(fake?.requests).toHaveLength(step.expect.requests);
-      if (step.expect.request !== undefined) expect(mismatch(interpolate(step.expect.request, vars), fake?.requests.at(-1))).toBeUndefined();
-      if (step.expect.min_seconds !== undefined) expect(seconds).toBeGreaterThanOrEqual(step.expect.min_seconds);
+      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
     });
-  }
+    afterAll(() => new Promise<void>((resolve) => stub.close(() => resolve())));
+
+    for (const canned of CASES.canned) {
+      it(canned.name, async () => {
+        next = canned;
+        const client = new Cadreen({ apiKey: 'sk_cadreen_canned', baseURL: url, maxRetries: 0 });
+        const failure = await client.health().catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(FAMILIES[canned.expect.family]!);
+        expect(failure).toMatchObject({ code: canned.expect.code, status: canned.expect.status });
+        if (canned.expect.request_id) expect((failure as CadreenError).requestId).toBe(canned.expect.request_id);
+      });
+    }
+  });
 });

@@ -107,11 +107,22 @@ export const ERROR_CLASSES: Record<ErrorCode, ErrorClass> = {
   internal_error: InternalServerError,
 };
 
+/** The code an answer without our error body stands for (a proxy's page, a server shutting down). */
+function codeForStatus(status: number): ErrorCode {
+  if (status === 429) return 'rate_limited';
+  if (status === 503) return 'service_unavailable';
+  if (status === 401) return 'auth_invalid';
+  if (status === 403) return 'auth_forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  return status >= 500 ? 'internal_error' : 'invalid_request';
+}
+
 /** The error for an API error response. Unknown codes (from a newer server) fall back by status. */
 export function errorFromResponse(status: number, body: unknown, retryAfter: number | undefined): CadreenError {
   const error = (body as { error?: { code?: string; message?: string; request_id?: string; details?: FieldProblem[] } } | undefined)
     ?.error;
-  const code = (error?.code ?? (status === 429 ? 'rate_limited' : status >= 500 ? 'internal_error' : 'invalid_request')) as ErrorCode;
+  const code = (error?.code ?? codeForStatus(status)) as ErrorCode;
   const Class =
     ERROR_CLASSES[code] ??
     (status === 401 ? AuthenticationError : status === 403 ? PermissionDeniedError : status === 404 ? NotFoundError : status >= 500 ? InternalServerError : CadreenError);

@@ -112,10 +112,21 @@ _BY_STATUS: Dict[int, Type[CadreenError]] = {
 }
 
 
+# The code an answer without our error body stands for (a proxy's page, a server shutting down).
+_CODE_BY_STATUS: Dict[int, str] = {
+    401: "auth_invalid",
+    403: "auth_forbidden",
+    404: "not_found",
+    413: "payload_too_large",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
 def error_from_response(status: int, body: Any, retry_after: Optional[int]) -> CadreenError:
     """The error for an API error response; an unknown code (from a newer server) falls back by status."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
-    code = error.get("code") or ("internal_error" if status >= 500 else "invalid_request")
+    code = error.get("code") or _CODE_BY_STATUS.get(status) or ("internal_error" if status >= 500 else "invalid_request")
     cls = ERROR_CLASSES.get(code) or _BY_STATUS.get(status) or (InternalServerError if status >= 500 else CadreenError)
     instance = cls(
         error.get("message") or f"HTTP {status}",

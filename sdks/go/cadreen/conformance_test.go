@@ -1,0 +1,341 @@
+package cadreen
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// conformance is sdks/conformance/cases.json.
+type conformance struct {
+	Callers map[string]map[string]interface{} `json:"callers"`
+	Steps   []struct {
+		Name   string                 `json:"name"`
+		As     string                 `json:"as"`
+		Call   string                 `json:"call"`
+		Args   map[string]interface{} `json:"args"`
+		Expect struct {
+			OK     bool                   `json:"ok"`
+			Match  interface{}            `json:"match"`
+			Absent []string               `json:"absent"`
+			Error  map[string]interface{} `json:"error"`
+		} `json:"expect"`
+		Save map[string]string `json:"save"`
+	} `json:"steps"`
+	Canned []struct {
+		Name    string            `json:"name"`
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    interface{}       `json:"body"`
+		Expect  struct {
+			Code      string `json:"code"`
+			Status    int    `json:"status"`
+			Family    string `json:"family"`
+			RequestID string `json:"request_id"`
+		} `json:"expect"`
+	} `json:"canned"`
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func loadCases(t *testing.T) conformance {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "sdks", "conformance", "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases conformance
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// startSeededServer runs sdks/conformance/start-server.mjs and returns its variables; it stops with the test.
+func startSeededServer(t *testing.T) map[string]string {
+	t.Helper()
+	cmd := exec.Command("node", filepath.Join(repoRoot(t), "sdks", "conformance", "start-server.mjs"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start-server.mjs: %v (is node installed and `npm run build` done?)", err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("start-server.mjs did not start: %v", err)
+	}
+	vars := map[string]string{}
+	if err := json.Unmarshal([]byte(line), &vars); err != nil {
+		t.Fatal(err)
+	}
+	return vars
+}
+
+func substitute(value interface{}, vars map[string]string) interface{} {
+	switch v := value.(type) {
+	case string:
+		if strings.HasPrefix(v, "$repeat:") {
+			parts := strings.Split(v, ":")
+			n, _ := strconv.Atoi(parts[2])
+			return strings.Repeat(parts[1], n)
+		}
+		if strings.HasPrefix(v, "$") {
+			if found, ok := vars[v[1:]]; ok {
+				return found
+			}
+		}
+		return v
+	case []interface{}:
+		out := make([]interface{}, len(v))
+		for i, item := range v {
+			out[i] = substitute(item, vars)
+		}
+		return out
+	case map[string]interface{}:
+		out := map[string]interface{}{}
+		for key, item := range v {
+			out[key] = substitute(item, vars)
+		}
+		return out
+	}
+	return value
+}
+
+// asJSON turns an SDK result into the API's JSON shape, as the fixture describes it.
+func asJSON(t *testing.T, value interface{}) interface{} {
+	t.Helper()
+	data, err := json.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out interface{}
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func at(value interface{}, path string) interface{} {
+	for _, key := range strings.Split(path, ".") {
+		object, ok := value.(map[string]interface{})
+		if !ok {
+			return nil
+		}
+		value = object[key]
+	}
+	return value
+}
+
+var tokenPattern = regexp.MustCompile(`^sk_cadreen_[0-9A-Za-z]{36}$`)
+
+func match(t *testing.T, actual, expected interface{}, path string) {
+	t.Helper()
+	switch e := expected.(type) {
+	case string:
+		switch e {
+		case "$present":
+			if actual == nil {
+				t.Errorf("%s: missing", path)
+			}
+			return
+		case "$token":
+			if s, _ := actual.(string); !tokenPattern.MatchString(s) {
+				t.Errorf("%s: %v is not a key", path, actual)
+			}
+			return
+		}
+	case []interface{}:
+		list, _ := actual.([]interface{})
+		if len(list) < len(e) {
+			t.Errorf("%s: want at least %d items, got %v", path, len(e), actual)
+			return
+		}
+		for i, item := range e {
+			match(t, list[i], item, fmt.Sprintf("%s[%d]", path, i))
+		}
+		return
+	case map[string]interface{}:
+		object, _ := actual.(map[string]interface{})
+		for key, item := range e {
+			match(t, object[key], item, path+"."+key)
+		}
+		return
+	}
+	if fmt.Sprint(actual) != fmt.Sprint(expected) {
+		t.Errorf("%s: want %v, got %v", path, expected, actual)
+	}
+}
+
+func str(args map[string]interface{}, key string) string {
+	s, _ := args[key].(string)
+	return s
+}
+
+func perform(ctx context.Context, t *testing.T, client *Client, call string, args map[string]interface{}) (interface{}, error) {
+	switch call {
+	case "health":
+		return client.Health(ctx)
+	case "verify":
+		return client.Verify(ctx, str(args, "key"))
+	case "api_keys.create":
+		labels := map[string]string{}
+		if raw, ok := args["labels"].(map[string]interface{}); ok {
+			for k, v := range raw {
+				labels[k] = fmt.Sprint(v)
+			}
+		} else {
+			labels = nil
+		}
+		return client.APIKeys.Create(ctx, CreateAPIKeyParams{Name: str(args, "name"), Description: str(args, "description"), Labels: labels})
+	case "api_keys.get":
+		include, _ := args["include_info"].(bool)
+		return client.APIKeys.Get(ctx, str(args, "id"), include)
+	case "api_keys.update":
+		params := UpdateAPIKeyParams{}
+		if name, ok := args["name"].(string); ok {
+			params.Name = &name
+		}
+		return client.APIKeys.Update(ctx, str(args, "id"), params)
+	case "api_keys.rotate":
+		var grace *int
+		if seconds, ok := args["grace_period_seconds"].(float64); ok {
+			grace = Int(int(seconds))
+		}
+		return client.APIKeys.Rotate(ctx, str(args, "id"), grace)
+	case "api_keys.revoke":
+		return client.APIKeys.Revoke(ctx, str(args, "id"))
+	case "api_keys.list":
+		limit, _ := args["limit"].(float64)
+		include, _ := args["include_info"].(bool)
+		params := ListAPIKeysParams{Limit: int(limit), Prefix: str(args, "prefix"), SortOrder: str(args, "sort_order"), IncludeInfo: include}
+		if all, _ := args["all"].(bool); all {
+			it := client.APIKeys.ListAutoPaging(ctx, params)
+			count := 0
+			for it.Next() {
+				count++
+			}
+			return map[string]int{"count": count}, it.Err()
+		}
+		page, err := client.APIKeys.List(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]interface{}{"items": page.Items, "total": page.Pagination.Total}, nil
+	case "workspaces.create":
+		return client.Workspaces.Create(ctx, str(args, "name"), "")
+	case "workspaces.list":
+		it := client.Workspaces.ListAutoPaging(ctx, 0)
+		count := 0
+		for it.Next() {
+			count++
+		}
+		return map[string]int{"count": count}, it.Err()
+	}
+	t.Fatalf("unknown call %s", call)
+	return nil, nil
+}
+
+func TestConformanceAgainstARealServer(t *testing.T) {
+	cases := loadCases(t)
+	vars := startSeededServer(t)
+	ctx := context.Background()
+	for _, step := range cases.Steps {
+		caller := map[string]interface{}{"api_key": "$" + strings.TrimPrefix(step.As, "key:")}
+		if !strings.HasPrefix(step.As, "key:") {
+			caller = cases.Callers[step.As]
+		}
+		resolved := substitute(caller, vars).(map[string]interface{})
+		config := CadreenConfig{APIKey: resolved["api_key"].(string), BaseURL: vars["base_url"]}
+		if baseURL, ok := resolved["base_url"].(string); ok {
+			config.BaseURL = baseURL
+		}
+		if retries, ok := resolved["max_retries"].(float64); ok {
+			config.MaxRetries = Int(int(retries))
+		}
+		if workspace, ok := resolved["workspace_id"].(string); ok {
+			config.WorkspaceID = workspace
+		}
+		client := NewClient(config)
+		args, _ := substitute(step.Args, vars).(map[string]interface{})
+		result, err := perform(ctx, t, client, step.Call, args)
+		if step.Expect.Error != nil {
+			var apiErr *Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("%s: want error %v, got %v", step.Name, step.Expect.Error, err)
+			}
+			if apiErr.Code != step.Expect.Error["code"] || float64(apiErr.Status) != step.Expect.Error["status"] || string(apiErr.Family()) != step.Expect.Error["family"] {
+				t.Fatalf("%s: want %v, got %s %d %s", step.Name, step.Expect.Error, apiErr.Code, apiErr.Status, apiErr.Family())
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step.Name, err)
+		}
+		actual := asJSON(t, result)
+		match(t, actual, substitute(step.Expect.Match, vars), step.Name)
+		for _, path := range step.Expect.Absent {
+			if at(actual, path) != nil {
+				t.Errorf("%s: %s should be absent", step.Name, path)
+			}
+		}
+		for name, path := range step.Save {
+			vars[name] = fmt.Sprint(at(actual, path))
+		}
+	}
+}
+
+func TestConformanceCannedAnswers(t *testing.T) {
+	for _, canned := range loadCases(t).Canned {
+		canned := canned
+		t.Run(canned.Name, func(t *testing.T) {
+			stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for name, value := range canned.Headers {
+					w.Header().Set(name, value)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(canned.Status)
+				_ = json.NewEncoder(w).Encode(canned.Body)
+			}))
+			defer stub.Close()
+			client := NewClient(CadreenConfig{APIKey: "sk_cadreen_canned", BaseURL: stub.URL, MaxRetries: Int(0)})
+			_, err := client.Health(context.Background())
+			var apiErr *Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if apiErr.Code != canned.Expect.Code || apiErr.Status != canned.Expect.Status || string(apiErr.Family()) != canned.Expect.Family ||
+				(canned.Expect.RequestID != "" && apiErr.RequestID != canned.Expect.RequestID) {
+				t.Fatalf("want %+v, got %+v (family %s)", canned.Expect, apiErr, apiErr.Family())
+			}
+		})
+	}
+}

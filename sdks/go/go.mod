@@ -1,0 +1,3 @@
+module github.com/timothy-billingrails/cadreen-sdks/go
+
+go 1.19
