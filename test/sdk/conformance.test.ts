@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/core/errors.js';
 import {
   AuthenticationError,
   Cadreen,
@@ -114,6 +115,16 @@ async function perform(client: Cadreen, call: string, args: Json): Promise<Json>
       throw new Error(`unknown call ${call}`);
   }
 }
+
+describe('SDK conformance fixture', () => {
+  it('expects every code of the server’s error registry somewhere, and no other', () => {
+    const codes = new Set<string>([
+      ...CASES.steps.filter((step: Json) => step.expect.error).map((step: Json) => step.expect.error.code),
+      ...CASES.canned.map((canned: Json) => canned.expect.code),
+    ]);
+    expect([...codes].sort()).toEqual([...ERROR_CODES].sort());
+  });
+});
 
 describe('SDK conformance (sdks/conformance/cases.json): TypeScript', () => {
   let server: ChildProcess;
