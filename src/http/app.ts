@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -12,6 +13,7 @@ import { cadreenRuntimeRoutes } from './routes/cadreen/runtime.js';
 import { cadreenWorkspaceRoutes } from './routes/cadreen/workspaces.js';
 import { resourceApiKeyRoutes } from './routes/resource/api-keys.js';
 import { resourceAuditRoutes } from './routes/resource/audit-events.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { systemRoutes } from './routes/system.js';
 
 export interface AppOptions {
@@ -99,6 +101,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   cadreenWorkspaceRoutes(app, cadreen);
   resourceApiKeyRoutes(app, cadreen);
   resourceAuditRoutes(app, cadreen);
+  dashboardRoutes(app, { root: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) });
   await app.ready();
   return app;
 }
