@@ -21,6 +21,20 @@ def _drop_none(values: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _key_body(
+    name: Optional[str],
+    description: Optional[str],
+    labels: Optional[Dict[str, str]],
+    external_id: Optional[str],
+    expires_at: Optional[str],
+) -> JSON:
+    """The resource dialect's ``{metadata, spec}`` body, without the fields left out."""
+    return {
+        "metadata": _drop_none({"name": name, "labels": labels, "externalId": external_id}),
+        "spec": _drop_none({"description": description, "expiresAt": expires_at}),
+    }
+
+
 class Page:
     """One page of a list: ``items``, ``total`` and the cursor to the next page, if any."""
 
@@ -59,10 +73,7 @@ class APIKeys:
         expires_at: Optional[str] = None,
     ) -> JSON:
         """Creates a key; ``key["spec"]["token"]`` is the plaintext, in this response only."""
-        body = {
-            "metadata": _drop_none({"name": name, "labels": labels, "externalId": external_id}),
-            "spec": _drop_none({"description": description, "expiresAt": expires_at}),
-        }
+        body = _key_body(name, description, labels, external_id, expires_at)
         return self._transport.request("POST", "/v1/api_keys", body=body)
 
     def list_page(
@@ -117,10 +128,7 @@ class APIKeys:
         expires_at: Optional[str] = None,
     ) -> JSON:
         """Changes the fields given; the others stay as they are."""
-        body = {
-            "metadata": _drop_none({"name": name, "labels": labels, "externalId": external_id}),
-            "spec": _drop_none({"description": description, "expiresAt": expires_at}),
-        }
+        body = _key_body(name, description, labels, external_id, expires_at)
         return self._transport.request("PATCH", f"/v1/api_keys/{_quote(key_id)}", body=body)
 
     def rotate(self, key_id: str, *, grace_period_seconds: Optional[int] = None) -> JSON:
