@@ -53,7 +53,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     // Random, not time-ordered: request ids only need to be unique, and this is the cheapest way there.
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     requestIdHeader: false,
-    // One line per request is written in onResponse below, instead of Fastify's two.
+    // Fastify's two lines per request are off; with `accessLog` one debug line is written instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     // No child logger per request (it costs more than the rest of a cached verification):
     // every line that concerns a request names its request_id itself.
