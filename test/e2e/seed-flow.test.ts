@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,39 @@ describe('end to end: the reference documents against a real server process', ()
     for (const plaintext of issued) {
       const secretPart = plaintext.slice('sk_cadreen_'.length);
       for (const content of [...files, log]) expect(content.includes(secretPart)).toBe(false);
+    }
+  });
+});
+
+describe('shutdown', () => {
+  it('finishes a request in flight when SIGTERM arrives, then exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cadreen-drain-'));
+    const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'cadreen.db')}` };
+    const { key, workspace_id } = JSON.parse(runCli(['init', '--json'], env).stdout);
+    const server = await startServer(env);
+    try {
+      const { port } = new URL(server.baseUrl);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      const body = JSON.stringify({ name: 'in-flight' });
+      // Headers and half the body now; the rest after SIGTERM.
+      socket.write(
+        `POST /api/v1/maas/workspaces/${workspace_id}/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          `Authorization: Bearer ${key.plaintext}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const exited = server.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      socket.write(body.slice(5));
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+      expect(await exited).toBe(0);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
