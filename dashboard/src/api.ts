@@ -1,11 +1,13 @@
 /** The Cadreen dialect of the API, as the dashboard uses it: same origin, Bearer token from the session. */
 
+export type KeyStatus = 'active' | 'rotating' | 'revoked' | 'expired';
+
 export interface Key {
   id: string;
   name: string;
   description: string | null;
   start: string;
-  status: 'active' | 'rotating' | 'revoked' | 'expired';
+  status: KeyStatus;
   labels: Record<string, string> | null;
   created_at: string;
   expires_at: string | null;
@@ -14,6 +16,7 @@ export interface Key {
   rotated_to: string | null;
 }
 
+/** A key as create and rotate return it: the only answers that carry the plaintext. */
 export interface IssuedKey extends Key {
   plaintext: string;
 }
@@ -24,6 +27,21 @@ export interface KeyList {
   next_cursor: string | null;
 }
 
+export interface KeyQuery {
+  limit: number;
+  order: 'asc' | 'desc';
+  cursor?: string | undefined;
+  status?: string | undefined;
+  prefix?: string | undefined;
+}
+
+export interface NewKey {
+  name: string;
+  description?: string;
+  labels?: Record<string, string>;
+  expires_at?: string;
+}
+
 export interface AuditEvent {
   id: string;
   type: string;
@@ -32,6 +50,11 @@ export interface AuditEvent {
   code: string | null;
   ip: string | null;
   created_at: string;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  next_cursor: string | null;
 }
 
 export interface Workspace {
@@ -46,40 +69,35 @@ export interface Health {
   key_id: string | null;
 }
 
-/** An error answer: its stable code, the server's message and the request id. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An error answer: its stable code, the server's message, the request id and any field problems. */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly requestId: string | undefined,
+    readonly details: FieldProblem[] = [],
   ) {
     super(message);
   }
 }
 
-const SENTENCES: Record<string, string> = {
-  auth_missing: 'Sign in with an API key first.',
-  auth_invalid: 'This key is not valid: it may be mistyped, unknown or expired.',
-  auth_revoked: 'This key has been revoked. Sign in with another key.',
-  auth_rotating: 'This key was rotated. Sign in with the key that replaced it.',
-  auth_forbidden: 'This key may not act on that workspace.',
-  rate_limited: 'Too many requests for this key. Wait a moment and try again.',
-  invalid_request: 'Something in the request is not right.',
-  not_found: 'That no longer exists in this workspace.',
-  conflict: 'That change is not possible in the key’s current state.',
-  payload_too_large: 'That is more text than a key can hold.',
-  service_unavailable: 'Cadreen cannot reach its database right now. Try again shortly.',
-  internal_error: 'Something went wrong on the server.',
-  network_error: 'The Cadreen server could not be reached.',
-};
-
-/** A sentence for people about an error code. */
-export function explain(code: string): string {
-  return SENTENCES[code] ?? 'The request failed.';
+/** Whether an error code means the signed-in token itself no longer works. */
+export function endsSession(code: string): boolean {
+  return code === 'auth_missing' || code === 'auth_invalid' || code === 'auth_revoked' || code === 'auth_rotating';
 }
 
+/** A client of this origin's Cadreen API that sends `token` as a Bearer header and nothing else. */
 export class Api {
-  constructor(private readonly token: string) {}
+  /** `onSessionEnded` is told (besides the throw) when the server refuses the token itself. */
+  constructor(
+    private readonly token: string,
+    private readonly onSessionEnded?: (error: ApiError) => void,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
@@ -93,6 +111,7 @@ export class Api {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         credentials: 'omit',
         cache: 'no-store',
+        redirect: 'error',
       });
     } catch {
       throw new ApiError('network_error', 'no answer from the server', undefined);
@@ -101,16 +120,20 @@ export class Api {
     const json = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = json?.error;
-      throw new ApiError(error?.code ?? 'internal_error', error?.message ?? `HTTP ${response.status}`, error?.request_id);
+      const failure = new ApiError(error?.code ?? 'internal_error', error?.message ?? `HTTP ${response.status}`, error?.request_id, error?.details ?? []);
+      if (endsSession(failure.code)) this.onSessionEnded?.(failure);
+      throw failure;
     }
     return json as T;
   }
 
+  /** Who the token is: a key's workspace and id, or nulls for the admin token. */
   health(): Promise<Health> {
     return this.call('GET', '/api/v1/cadreen/health');
   }
 
-  listKeys(workspaceId: string, query: { cursor?: string; status?: string; prefix?: string; order: 'asc' | 'desc'; limit: number }): Promise<KeyList> {
+  /** One page of a workspace's keys. */
+  listKeys(workspaceId: string, query: KeyQuery): Promise<KeyList> {
     const params = new URLSearchParams({ limit: String(query.limit), order: query.order });
     if (query.cursor) params.set('cursor', query.cursor);
     if (query.status) params.set('status', query.status);
@@ -118,35 +141,53 @@ export class Api {
     return this.call('GET', `${keysPath(workspaceId)}?${params}`);
   }
 
-  createKey(workspaceId: string, input: { name: string; description?: string; labels?: Record<string, string>; expires_at?: string }): Promise<IssuedKey> {
+  /** Creates a key; the answer holds its plaintext, once. */
+  createKey(workspaceId: string, input: NewKey): Promise<IssuedKey> {
     return this.call('POST', keysPath(workspaceId), input);
   }
 
+  /** Replaces an active key; the old one keeps working for `graceSeconds`. */
   rotateKey(workspaceId: string, keyId: string, graceSeconds: number): Promise<IssuedKey> {
     return this.call('POST', `${keysPath(workspaceId)}/${encodeURIComponent(keyId)}/rotate`, { grace_period_seconds: graceSeconds });
   }
 
+  /** Revokes a key at once. */
   revokeKey(workspaceId: string, keyId: string): Promise<void> {
     return this.call('DELETE', `${keysPath(workspaceId)}/${encodeURIComponent(keyId)}`);
   }
 
-  auditEvents(workspaceId: string, cursor?: string): Promise<{ events: AuditEvent[]; next_cursor: string | null }> {
-    const params = new URLSearchParams({ limit: '25' });
-    if (cursor) params.set('cursor', cursor);
-    return this.call('GET', `/api/v1/maas/workspaces/${encodeURIComponent(workspaceId)}/audit-events?${params}`);
+  /** One page of a workspace's audit log, newest first, optionally of one event type. */
+  auditEvents(workspaceId: string, query: { limit: number; cursor?: string | undefined; type?: string | undefined }): Promise<AuditPage> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.cursor) params.set('cursor', query.cursor);
+    if (query.type) params.set('type', query.type);
+    return this.call('GET', `${workspacePath(workspaceId)}/audit-events?${params}`);
   }
 
+  /** A workspace, readable by its own keys and by the admin token. */
   getWorkspace(workspaceId: string): Promise<Workspace> {
-    return this.call('GET', `/api/v1/maas/workspaces/${encodeURIComponent(workspaceId)}`);
+    return this.call('GET', workspacePath(workspaceId));
   }
 
-  listWorkspaces(): Promise<{ workspaces: Workspace[] }> {
-    return this.call('GET', '/api/v1/maas/workspaces?limit=1000');
+  /** Every workspace of the deployment (admin token only), following cursors. */
+  async listWorkspaces(): Promise<Workspace[]> {
+    const workspaces: Workspace[] = [];
+    let cursor: string | null = null;
+    do {
+      const params = new URLSearchParams({ limit: '1000' });
+      if (cursor) params.set('cursor', cursor);
+      const page: { workspaces: Workspace[]; next_cursor: string | null } = await this.call('GET', `/api/v1/maas/workspaces?${params}`);
+      workspaces.push(...page.workspaces);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return workspaces;
   }
 
+  /** Creates a workspace (admin token only). */
   createWorkspace(name: string): Promise<Workspace> {
     return this.call('POST', '/api/v1/maas/workspaces', { name });
   }
 }
 
-const keysPath = (workspaceId: string) => `/api/v1/maas/workspaces/${encodeURIComponent(workspaceId)}/api-keys`;
+const workspacePath = (workspaceId: string) => `/api/v1/maas/workspaces/${encodeURIComponent(workspaceId)}`;
+const keysPath = (workspaceId: string) => `${workspacePath(workspaceId)}/api-keys`;

@@ -1,227 +1,117 @@
-import { Api, type Key } from './api.js';
-import { messageArea } from './alerts.js';
-import { openDialog, showPlaintextOnce } from './dialogs.js';
-import { h, uid, when } from './dom.js';
+import type { Api, Key } from './api.js';
+import { h, time } from './dom.js';
+import { field } from './forms.js';
+import { createKeyDialog, revokeKeyDialog, rotateKeyDialog } from './key-dialogs.js';
+import { messageArea } from './messages.js';
+import { cursorPager } from './pager.js';
+import { cell, dataTable, rowHeader, tableRow } from './table.js';
 
 const PAGE_SIZE = 50;
-const GRACE_PERIODS: [string, number][] = [
-  ['None — the old key stops at once', 0],
-  ['1 hour', 3600],
-  ['24 hours', 86_400],
-  ['7 days', 604_800],
-];
+const STATUSES = ['active', 'rotating', 'revoked', 'expired'];
+const COLUMNS = ['Name', 'Key', 'Status', 'Created', 'Last used', 'Expires', 'Labels', 'Actions'];
 
-/** Parses `key=value` lines into labels; blank lines are skipped. */
-function parseLabels(text: string): Record<string, string> | undefined {
-  const labels: Record<string, string> = {};
-  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const at = line.indexOf('=');
-    if (at <= 0) throw new Error(`"${line}" is not key=value`);
-    labels[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-  }
-  return Object.keys(labels).length ? labels : undefined;
+/** The status badge; a rotating key with a grace period also says until when the old key works. */
+function statusBadge(key: Key): HTMLElement {
+  const badge = h('span', { class: `badge badge-${key.status}` }, key.status);
+  if (key.status !== 'rotating' || !key.grace_until) return h('span', { class: 'status' }, badge);
+  const over = Date.parse(key.grace_until) <= Date.now();
+  return h('span', { class: 'status' }, badge, h('span', { class: 'grace' }, over ? 'grace ended ' : 'works until ', time(key.grace_until)));
 }
 
-function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
-  const id = uid('field');
-  control.id = id;
-  const hintId = hint ? `${id}-hint` : undefined;
-  if (hintId) control.setAttribute('aria-describedby', hintId);
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('p', { class: 'hint', id: hintId }, hint) : null);
-}
-
-/** The keys of one workspace: filters, sorting, cursor paging, and create / rotate / revoke. */
-export function keysView(api: Api, workspaceId: string): HTMLElement {
+/**
+ * The keys of one workspace: filters by name prefix and status, order by creation time, cursor
+ * paging, and create / rotate / revoke. `currentKeyId` is the key the session signed in with.
+ */
+export function keysView(api: Api, workspaceId: string, currentKeyId: string | null): HTMLElement {
   const messages = messageArea();
-  const prefix = h('input', { type: 'search', name: 'prefix', autocomplete: 'off' });
-  const status = h('select', { name: 'status' }, ...['', 'active', 'rotating', 'revoked', 'expired'].map((s) => h('option', { value: s }, s || 'all')));
+  const prefix = h('input', { type: 'search', name: 'prefix', autocomplete: 'off', spellcheck: 'false' });
+  const statusFilter = h('select', { name: 'status' }, h('option', { value: '' }, 'all'), ...STATUSES.map((s) => h('option', { value: s }, s)));
   const order = h('select', { name: 'order' }, h('option', { value: 'desc' }, 'newest first'), h('option', { value: 'asc' }, 'oldest first'));
   const createButton = h('button', { type: 'button', class: 'primary' }, 'Create key');
   const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter keys' },
-    field('Name starts with', prefix), field('Status', status), field('Sort by creation', order), createButton);
+    field('Name starts with', prefix), field('Status', statusFilter), field('Sort by creation', order));
 
   const caption = h('caption', {});
-  const body = h('tbody', {});
-  const table = h('table', { class: 'keys' }, caption,
-    h('thead', {}, h('tr', {}, ...['Name', 'Key', 'Status', 'Created', 'Last used', 'Expires', 'Labels', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-    body);
+  const { table, headers, body } = dataTable('keys', caption, COLUMNS);
+  const createdHeader = headers[COLUMNS.indexOf('Created')]!;
   const empty = h('div', { class: 'empty', hidden: true });
-  const previous = h('button', { type: 'button' }, 'Previous page');
-  const next = h('button', { type: 'button' }, 'Next page');
-  const pageInfo = h('span', { class: 'page-info', 'aria-live': 'polite' });
-  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of keys' }, previous, pageInfo, next);
+  const filtered = () => Boolean(statusFilter.value || prefix.value.trim());
 
-  // Cursors of the pages seen so far: going back re-reads a page from its cursor.
-  let cursors: (string | undefined)[] = [undefined];
-  let page = 0;
-  let nextCursor: string | null = null;
-
-  async function load(): Promise<void> {
-    try {
+  const pager = cursorPager({
+    label: 'Pages of keys',
+    previousText: 'Previous page',
+    nextText: 'Next page',
+    onError: messages.error,
+    async load(cursor) {
       const result = await api.listKeys(workspaceId, {
         limit: PAGE_SIZE,
-        order: order.value as 'asc' | 'desc',
-        ...(cursors[page] ? { cursor: cursors[page]! } : {}),
-        ...(status.value ? { status: status.value } : {}),
-        ...(prefix.value.trim() ? { prefix: prefix.value.trim() } : {}),
+        order: order.value === 'asc' ? 'asc' : 'desc',
+        cursor,
+        status: statusFilter.value || undefined,
+        prefix: prefix.value.trim() || undefined,
       });
-      nextCursor = result.next_cursor;
-      body.replaceChildren(...result.keys.map(row));
-      caption.textContent = `${result.count} ${result.count === 1 ? 'key' : 'keys'}`;
-      pageInfo.textContent = `Page ${page + 1} of ${Math.max(1, Math.ceil(result.count / PAGE_SIZE))}`;
-      previous.disabled = page === 0;
-      next.disabled = !nextCursor;
-      const filtered = Boolean(status.value || prefix.value.trim());
-      empty.hidden = result.keys.length > 0;
-      table.hidden = result.keys.length === 0;
-      empty.replaceChildren(
-        filtered
-          ? h('p', {}, 'No key matches these filters. Clear the name or status filter to see every key.')
-          : h('p', {}, 'This workspace has no keys yet. Use “Create key” to make one: its secret is shown once, so have a secret manager ready.'),
-      );
-    } catch (error) {
-      messages.error(error);
-    }
-  }
-
-  function restart(): void {
-    cursors = [undefined];
-    page = 0;
-    void load();
-  }
+      return {
+        nextCursor: result.next_cursor,
+        show(pageIndex) {
+          messages.clear(true);
+          body.replaceChildren(...result.keys.map(row));
+          caption.textContent = `${result.count} ${result.count === 1 ? 'key' : 'keys'}${filtered() ? ' match' : ''}`;
+          createdHeader.setAttribute('aria-sort', order.value === 'asc' ? 'ascending' : 'descending');
+          pager.info.textContent = `Page ${pageIndex + 1} of ${Math.max(1, Math.ceil(result.count / PAGE_SIZE))}`;
+          empty.hidden = result.keys.length > 0;
+          table.hidden = result.keys.length === 0;
+          empty.replaceChildren(filtered()
+            ? h('p', {}, 'No key matches these filters. Clear the name or the status filter to see every key.')
+            : h('p', {}, 'This workspace has no keys yet. Choose “Create key” to make one: its secret is shown only once, so have a secret manager ready.'));
+        },
+      };
+    },
+  });
 
   function row(key: Key): HTMLTableRowElement {
-    const rotate = h('button', { type: 'button', 'aria-label': `Rotate ${key.name}` }, 'Rotate');
-    const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${key.name}` }, 'Revoke');
+    const signedInWithIt = key.id === currentKeyId;
+    const which = `${key.name} (${key.start}…)`;
+    const rotate = h('button', { type: 'button', 'aria-label': `Rotate ${which}` }, 'Rotate');
+    const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${which}` }, 'Revoke');
     rotate.disabled = key.status !== 'active';
     revoke.disabled = key.status === 'revoked';
-    rotate.addEventListener('click', () => rotateDialog(key));
-    revoke.addEventListener('click', () => revokeDialog(key));
-    const statusText = key.status === 'rotating' && key.grace_until ? `rotating until ${when(key.grace_until)}` : key.status;
-    const labels = key.labels ? Object.entries(key.labels).map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`)) : ['—'];
-    const cell = (label: string, ...content: (Node | string)[]) => h('td', { 'data-label': label }, ...content);
-    return h('tr', { 'data-key-id': key.id },
-      h('th', { scope: 'row', 'data-label': 'Name' }, key.name),
+    rotate.addEventListener('click', () => rotateKeyDialog(api, workspaceId, key, signedInWithIt, pager.reload));
+    revoke.addEventListener('click', () => revokeKeyDialog(api, workspaceId, key, signedInWithIt, () => {
+      messages.done(`Key “${key.name}” revoked.`);
+      pager.reload();
+    }));
+    const labels = Object.entries(key.labels ?? {}).map(([k, v]) => h('span', { class: 'label' }, `${k}=${v}`));
+    const labelList = labels.length > 0 ? h('span', { class: 'labels' }, ...labels) : '—';
+    return tableRow({ 'data-key-id': key.id },
+      rowHeader('Name', h('span', {}, key.name,
+        key.description ? h('span', { class: 'description' }, key.description) : null,
+        signedInWithIt ? h('span', { class: 'you' }, 'signed in with this key') : null)),
       cell('Key', h('code', {}, `${key.start}…`)),
-      cell('Status', h('span', { class: `badge badge-${key.status}` }, statusText)),
-      cell('Created', when(key.created_at)),
-      cell('Last used', when(key.last_used_at)),
-      cell('Expires', when(key.expires_at)),
-      cell('Labels', ...labels),
+      cell('Status', statusBadge(key)),
+      cell('Created', time(key.created_at)),
+      cell('Last used', time(key.last_used_at, 'never')),
+      cell('Expires', time(key.expires_at, 'never')),
+      cell('Labels', labelList),
       cell('Actions', h('div', { class: 'row-actions' }, rotate, revoke)),
     );
-  }
-
-  function createDialog(): void {
-    openDialog('Create an API key', (close) => {
-      const formMessages = messageArea();
-      const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
-      const description = h('input', { name: 'description', maxlength: '1024', autocomplete: 'off' });
-      const labels = h('textarea', { name: 'labels', rows: '3' });
-      const expires = h('input', { name: 'expires', type: 'datetime-local' });
-      const cancel = h('button', { type: 'button' }, 'Cancel');
-      cancel.addEventListener('click', close);
-      const form = h('form', {}, field('Name', name), field('Description', description),
-        field('Labels', labels, 'One key=value per line, e.g. env=production'),
-        field('Expires (optional)', expires, 'Leave empty for a key that does not expire'),
-        formMessages.element,
-        h('div', { class: 'actions' }, cancel, h('button', { type: 'submit', class: 'primary' }, 'Create')));
-      form.addEventListener('submit', async (event) => {
-        event.preventDefault();
-        try {
-          const issued = await api.createKey(workspaceId, {
-            name: name.value.trim(),
-            ...(description.value.trim() ? { description: description.value.trim() } : {}),
-            ...(parseLabels(labels.value) ? { labels: parseLabels(labels.value)! } : {}),
-            ...(expires.value ? { expires_at: new Date(expires.value).toISOString() } : {}),
-          });
-          close();
-          showPlaintextOnce(`Key “${issued.name}” created`, issued.plaintext, restart);
-        } catch (error) {
-          formMessages.error(error);
-        }
-      });
-      return [form];
-    });
-  }
-
-  function rotateDialog(key: Key): void {
-    openDialog(`Rotate “${key.name}”`, (close) => {
-      const formMessages = messageArea();
-      const grace = h('select', { name: 'grace' }, ...GRACE_PERIODS.map(([label, seconds]) => h('option', { value: String(seconds) }, label)));
-      const cancel = h('button', { type: 'button' }, 'Cancel');
-      cancel.addEventListener('click', close);
-      const form = h('form', {},
-        h('p', {}, 'A new key replaces this one. During the grace period the old key keeps working, so you can deploy the new one first.'),
-        field('Grace period', grace), formMessages.element,
-        h('div', { class: 'actions' }, cancel, h('button', { type: 'submit', class: 'primary' }, 'Rotate')));
-      form.addEventListener('submit', async (event) => {
-        event.preventDefault();
-        try {
-          const issued = await api.rotateKey(workspaceId, key.id, Number(grace.value));
-          close();
-          showPlaintextOnce(`New key for “${issued.name}”`, issued.plaintext, () => void load());
-        } catch (error) {
-          formMessages.error(error);
-        }
-      });
-      return [form];
-    });
-  }
-
-  function revokeDialog(key: Key): void {
-    openDialog(`Revoke “${key.name}”`, (close) => {
-      const formMessages = messageArea();
-      const confirmation = h('input', { name: 'confirm', autocomplete: 'off', spellcheck: 'false' });
-      const submit = h('button', { type: 'submit', class: 'danger' }, 'Revoke');
-      submit.disabled = true;
-      confirmation.addEventListener('input', () => (submit.disabled = confirmation.value !== key.name));
-      const cancel = h('button', { type: 'button' }, 'Cancel');
-      cancel.addEventListener('click', close);
-      const form = h('form', {},
-        h('p', {}, 'Requests with this key will be refused at once. This cannot be undone.'),
-        field(`Type the key’s name (${key.name}) to confirm`, confirmation), formMessages.element,
-        h('div', { class: 'actions' }, cancel, submit));
-      form.addEventListener('submit', async (event) => {
-        event.preventDefault();
-        if (confirmation.value !== key.name) return;
-        try {
-          await api.revokeKey(workspaceId, key.id);
-          close();
-          messages.done(`Key “${key.name}” revoked.`);
-          void load();
-        } catch (error) {
-          formMessages.error(error);
-        }
-      });
-      return [form];
-    });
   }
 
   let typing: number | undefined;
   prefix.addEventListener('input', () => {
     window.clearTimeout(typing);
-    typing = window.setTimeout(restart, 250);
+    typing = window.setTimeout(pager.restart, 250);
   });
-  status.addEventListener('change', restart);
-  order.addEventListener('change', restart);
+  statusFilter.addEventListener('change', pager.restart);
+  order.addEventListener('change', pager.restart);
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
-    restart();
+    window.clearTimeout(typing);
+    pager.restart();
   });
-  createButton.addEventListener('click', createDialog);
-  previous.addEventListener('click', () => {
-    if (page === 0) return;
-    page--;
-    void load();
-  });
-  next.addEventListener('click', () => {
-    if (!nextCursor) return;
-    cursors[page + 1] = nextCursor;
-    page++;
-    void load();
-  });
+  createButton.addEventListener('click', () => createKeyDialog(api, workspaceId, pager.restart));
 
-  void load();
-  return h('section', { 'aria-labelledby': 'keys-heading' }, h('h2', { id: 'keys-heading' }, 'API keys'), filters, messages.element, empty, h('div', { class: 'table-wrap' }, table), pager);
+  pager.restart();
+  return h('section', { 'aria-labelledby': 'keys-heading' },
+    h('div', { class: 'section-head' }, h('h2', { id: 'keys-heading' }, 'API keys'), createButton),
+    filters, messages.element, empty, h('div', { class: 'table-wrap' }, table), pager.element);
 }
