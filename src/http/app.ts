@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerFactory, type FastifyServerOptions } from 'fastify';
 import type { Cadreen } from '../core/cadreen.js';
 import { invalidRequest } from '../core/errors.js';
 import { authenticateHook, type RouteAccess } from './authenticate.js';
 import { handleError, sendError } from './errors.js';
+import { createFastLane, laneServer } from './fast-lane.js';
 import { OpenApiCollector } from './openapi.js';
+import { newRequestId } from './request-id.js';
 import { cadreenApiKeyRoutes } from './routes/cadreen/api-keys.js';
 import { cadreenRuntimeRoutes } from './routes/cadreen/runtime.js';
 import { cadreenWorkspaceRoutes } from './routes/cadreen/workspaces.js';
@@ -47,11 +48,14 @@ async function missingBodyAsEmpty(request: FastifyRequest): Promise<void> {
 
 /** The HTTP server: both dialects over the one domain in `cadreen`. */
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  // With one access line per request wanted, every request goes through Fastify, which writes them.
+  const lane = options.accessLog ? undefined : createFastLane(cadreen, () => app.log);
+  const serverFactory: FastifyServerFactory | undefined = lane && ((handler, serverOptions) => laneServer(lane, handler, serverOptions));
+  const app: FastifyInstance = Fastify({
+    ...(serverFactory ? { serverFactory } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : {}),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
-    // Random, not time-ordered: request ids only need to be unique, and this is the cheapest way there.
-    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    genReqId: newRequestId,
     requestIdHeader: false,
     // Fastify's two lines per request are off; with `accessLog` one debug line is written instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -62,6 +66,10 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(validators());
+  if (lane) app.addHook('preClose', (done) => {
+    lane.close();
+    done();
+  });
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');

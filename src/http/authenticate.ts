@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthOutcome, Principal } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
 import { CadreenError } from '../core/errors.js';
-import type { RateLimitDecision } from '../limits/rate-limiter.js';
 
 /** Who may call a route: anyone, any authenticated caller, or the admin token only. */
 export type RouteAccess = 'public' | 'authenticated' | 'admin';
@@ -24,13 +23,34 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** Sets the IETF rate-limit fields and their older spellings. */
-function setRateLimitHeaders(reply: FastifyReply, decision: RateLimitDecision): void {
-  reply.header('RateLimit-Policy', `"key";q=${decision.limit};w=${decision.windowSeconds}`);
-  reply.header('RateLimit', `"key";r=${decision.remaining};t=${decision.resetSeconds}`);
-  reply.header('RateLimit-Limit', decision.limit);
-  reply.header('RateLimit-Remaining', decision.remaining);
-  reply.header('RateLimit-Reset', decision.resetSeconds);
+/**
+ * The response fields an authentication outcome sets, appended to `into` as
+ * name, value, name, value…: the IETF rate-limit fields and their older
+ * spellings, `Retry-After` when the limit refused the call, and
+ * `Cadreen-Key-Status` while a rotated key is in its grace period.
+ */
+export function appendAuthHeaders(into: string[], outcome: AuthOutcome): string[] {
+  const decision = outcome.rateLimit;
+  if (decision) {
+    into.push(
+      'ratelimit-policy',
+      `"key";q=${decision.limit};w=${decision.windowSeconds}`,
+      'ratelimit',
+      `"key";r=${decision.remaining};t=${decision.resetSeconds}`,
+      'ratelimit-limit',
+      String(decision.limit),
+      'ratelimit-remaining',
+      String(decision.remaining),
+      'ratelimit-reset',
+      String(decision.resetSeconds),
+    );
+  }
+  if (outcome.ok) {
+    if (outcome.principal.kind === 'key' && outcome.principal.status === 'rotating') into.push('cadreen-key-status', 'rotating');
+  } else if (outcome.code === 'rate_limited') {
+    into.push('retry-after', String(decision?.resetSeconds ?? 1));
+  }
+  return into;
 }
 
 /**
@@ -40,17 +60,13 @@ function setRateLimitHeaders(reply: FastifyReply, decision: RateLimitDecision): 
  */
 export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
   function admit(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply): void {
-    reply.header('Request-Id', request.id);
-    if (outcome.rateLimit) setRateLimitHeaders(reply, outcome.rateLimit);
-    if (!outcome.ok) {
-      if (outcome.code === 'rate_limited') reply.header('Retry-After', outcome.rateLimit?.resetSeconds ?? 1);
-      throw new CadreenError(outcome.code, outcome.message);
-    }
+    const headers = appendAuthHeaders(['request-id', request.id], outcome);
+    for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]);
+    if (!outcome.ok) throw new CadreenError(outcome.code, outcome.message);
     const { principal } = outcome;
     if (access === 'admin' && principal.kind !== 'admin') {
       throw new CadreenError('auth_forbidden', 'this route needs the admin token');
     }
-    if (principal.kind === 'key' && principal.status === 'rotating') reply.header('Cadreen-Key-Status', 'rotating');
     request.principal = principal;
   }
 

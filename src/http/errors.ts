@@ -20,7 +20,12 @@ function fieldProblems(problems: AjvProblem[], context: string | undefined): Fie
   });
 }
 
-/** Sends the one error shape: `{error: {code, message, request_id, details?}}`. */
+/** The one error shape: `{error: {code, message, request_id, details?}}`. */
+export function errorBody(code: ErrorCode, message: string, requestId: string, details?: FieldProblem[]) {
+  return { error: { code, message, request_id: requestId, ...(details ? { details } : {}) } };
+}
+
+/** Sends the one error shape with the code's status and the request id. */
 export function sendError(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -32,7 +37,43 @@ export function sendError(
     .code(statusOf(code))
     .header('Request-Id', request.id)
     .type('application/json; charset=utf-8')
-    .send({ error: { code, message, request_id: request.id, ...(details ? { details } : {}) } });
+    .send(errorBody(code, message, request.id, details));
+}
+
+/** How a failure that is not the client's fault is answered and logged. */
+export interface ServerFailure {
+  code: 'service_unavailable' | 'internal_error';
+  message: string;
+  /** Seconds a client should wait before retrying, when retrying can help. */
+  retryAfter?: string;
+  log: { level: 'warn' | 'error'; err: unknown; message: string };
+}
+
+/**
+ * An unreachable store is a 503 the client may retry; anything else is a bug,
+ * logged in full and answered without detail.
+ */
+export function describeServerFailure(error: unknown): ServerFailure {
+  if (error instanceof StoreUnavailableError) {
+    return {
+      code: 'service_unavailable',
+      message: 'the service is temporarily unavailable; retry shortly',
+      retryAfter: '1',
+      log: { level: 'warn', err: error.cause ?? error, message: 'store unavailable' },
+    };
+  }
+  return {
+    code: 'internal_error',
+    message: 'an internal error occurred; it has been logged',
+    log: { level: 'error', err: error, message: 'unhandled error' },
+  };
+}
+
+function sendServerFailure(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+  const failure = describeServerFailure(error);
+  request.log[failure.log.level]({ request_id: request.id, err: failure.log.err }, failure.log.message);
+  if (failure.retryAfter) reply.header('Retry-After', failure.retryAfter);
+  return sendError(reply, request, failure.code, failure.message);
 }
 
 /**
@@ -43,11 +84,7 @@ export function sendError(
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof CadreenError) return sendError(reply, request, error.code, error.message, error.details);
-  if (error instanceof StoreUnavailableError) {
-    request.log.warn({ request_id: request.id, err: error.cause ?? error }, 'store unavailable');
-    reply.header('Retry-After', '1');
-    return sendError(reply, request, 'service_unavailable', 'the service is temporarily unavailable; retry shortly');
-  }
+  if (error instanceof StoreUnavailableError) return sendServerFailure(reply, request, error);
   const fastifyError = error as FastifyError & { validation?: AjvProblem[]; validationContext?: string };
   if (fastifyError.validation) {
     const context = fastifyError.validationContext;
@@ -71,6 +108,5 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     if (fastifyError.statusCode === 413) return sendError(reply, request, 'payload_too_large', 'request body is too large');
     return sendError(reply, request, 'invalid_request', 'the request could not be read');
   }
-  request.log.error({ request_id: request.id, err: error }, 'unhandled error');
-  return sendError(reply, request, 'internal_error', 'an internal error occurred; it has been logged');
+  return sendServerFailure(reply, request, error);
 }

@@ -40,11 +40,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  rateLimit?: RateLimitPolicy;
+  /**
+   * `inject` (default) calls the app in-process; `socket` listens on a free
+   * loopback port and sends real HTTP, so requests meet the fast lane too.
+   */
+  transport?: 'inject' | 'socket';
+}
+
 /**
- * The app in-process (Fastify's `inject`) over a real in-memory SQLite store.
- * Each harness is independent; close it after the test file.
+ * The app over a real in-memory SQLite store, called in-process (Fastify's
+ * `inject`) or over loopback. Each harness is independent; close it after the
+ * test file.
  */
-export async function createHarness(options: { rateLimit?: RateLimitPolicy } = {}): Promise<Harness> {
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   let offset = 0;
   const clock = () => Date.now() + offset;
   const cadreen = await createCadreen({
@@ -58,6 +68,7 @@ export async function createHarness(options: { rateLimit?: RateLimitPolicy } = {
     },
   });
   const app = await buildApp(cadreen);
+  const base = options.transport === 'socket' ? await app.listen({ port: 0, host: '127.0.0.1' }) : undefined;
   return {
     app,
     cadreen,
@@ -81,15 +92,22 @@ export async function createHarness(options: { rateLimit?: RateLimitPolicy } = {
       return { id: issued.key.id, key: issued.plaintext };
     },
     async request(method, url, { key, body, rawBody, headers = {} } = {}) {
+      const allHeaders: Record<string, string> = {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined || rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      };
+      const payload = rawBody ?? (body !== undefined ? JSON.stringify(body) : undefined);
+      if (base !== undefined) {
+        const response = await fetch(`${base}${url}`, { method, headers: allHeaders, ...(payload !== undefined ? { body: payload } : {}) });
+        const text = await response.text();
+        return { status: response.status, headers: Object.fromEntries(response.headers), body: text === '' ? undefined : JSON.parse(text) };
+      }
       const response = await app.inject({
         method: method as 'GET',
         url,
-        headers: {
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined || rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(rawBody !== undefined ? { payload: rawBody } : body !== undefined ? { payload: JSON.stringify(body) } : {}),
+        headers: allHeaders,
+        ...(payload !== undefined ? { payload } : {}),
       });
       return {
         status: response.statusCode,

@@ -1,5 +1,5 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness, type Seeded } from './harness.js';
+import { createHarness, type Harness, type HarnessOptions, type Seeded } from './harness.js';
 
 /** A call to one protected route, built for a given workspace and a key of it. */
 export interface RouteCall {
@@ -17,14 +17,15 @@ export interface RouteCall {
 export function describeSharedAuthNegatives(
   route: string,
   build: (target: Seeded) => RouteCall,
-  options: { namesWorkspace: boolean },
+  options: { namesWorkspace: boolean; transport?: HarnessOptions['transport'] },
 ) {
-  describe(`${route}: shared authentication refusals`, () => {
+  const over = options.transport === 'socket' ? ' over HTTP' : '';
+  describe(`${route}${over}: shared authentication refusals`, () => {
     let harness: Harness;
     let target: Seeded;
 
     beforeAll(async () => {
-      harness = await createHarness();
+      harness = await createHarness({ transport: options.transport ?? 'inject' });
       target = await harness.seed('target');
     });
     afterAll(() => harness.close());

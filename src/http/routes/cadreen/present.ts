@@ -1,8 +1,15 @@
-import type { Verification } from '../../../core/auth.js';
+import type { Principal, Verification } from '../../../core/auth.js';
 import { keyStatus, type ApiKey, type AuditEvent, type RateLimitPolicy, type Workspace } from '../../../core/model.js';
 import { iso } from '../../schemas/common.js';
 
 /** Domain → JSON of the Cadreen dialect (snake_case, absent values as null). */
+
+/** `GET /api/v1/cadreen/health`: which workspace and key called (both null for the admin token). */
+export function presentHealth(principal: Principal) {
+  return principal.kind === 'key'
+    ? { status: 'ok' as const, workspace_id: principal.workspaceId, key_id: principal.keyId }
+    : { status: 'ok' as const, workspace_id: null, key_id: null };
+}
 
 export function presentKey(key: ApiKey, now = Date.now()) {
   return {

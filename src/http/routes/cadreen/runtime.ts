@@ -3,7 +3,7 @@ import type { Cadreen } from '../../../core/cadreen.js';
 import { principalOf } from '../../authenticate.js';
 import { Health, Verification, VerifyBody } from '../../schemas/cadreen.js';
 import { AUTHENTICATED_ERRORS } from '../../schemas/common.js';
-import { presentVerification } from './present.js';
+import { presentHealth, presentVerification } from './present.js';
 
 /** `/api/v1/cadreen/…`: the runtime routes a client calls with its key. */
 export function cadreenRuntimeRoutes(app: FastifyInstance, cadreen: Cadreen): void {
@@ -12,14 +12,10 @@ export function cadreenRuntimeRoutes(app: FastifyInstance, cadreen: Cadreen): vo
   app.get('/api/v1/cadreen/health', {
     config: { access: 'authenticated' },
     schema: { tags, summary: 'Check a key: which workspace and key it is', response: { 200: Health, ...AUTHENTICATED_ERRORS } },
-    // Synchronous on purpose: this is the route a fronting service calls on every request.
+    // A plain GET of this path is normally answered by the fast lane (../../fast-lane.ts) with the
+    // same result; this handler serves the rest (HEAD, a query string, in-process `inject`, debug logging).
     handler(request, reply) {
-      const principal = principalOf(request);
-      reply.send(
-        principal.kind === 'key'
-          ? { status: 'ok', workspace_id: principal.workspaceId, key_id: principal.keyId }
-          : { status: 'ok', workspace_id: null, key_id: null },
-      );
+      reply.send(presentHealth(principalOf(request)));
     },
   });
 
