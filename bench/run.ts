@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { runScaleBench, type ScaleResults } from './scale.js';
-import { initStore, percentile, startBare, startCadreen } from './servers.js';
+import { cpuMicros, initStore, percentile, pinLoadGenerator, PINNED, startBare, startCadreen } from './servers.js';
 
 /**
  * `npm run bench`: figures measured side by side in one run against real
@@ -23,13 +23,18 @@ const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? 'overhead,list,scale')
 interface Load {
   rps: number;
   p99: number;
+  /** CPU time the server process spent per request (user + system), in µs; NaN where it cannot be read. */
+  cpuPerRequest: number;
 }
 
-/** One autocannon run; refuses to report a run with any non-2xx answer or error. */
-async function load(url: string, headers: Record<string, string>, seconds: number, connections = 10): Promise<Load> {
+/** One autocannon run against the server process `pid`; refuses to report a run with any non-2xx answer or error. */
+async function load(url: string, headers: Record<string, string>, seconds: number, pid: number, connections = 10): Promise<Load> {
+  const cpuBefore = cpuMicros(pid);
   const result = await autocannon({ url, headers, duration: seconds, connections });
+  const cpuAfter = cpuMicros(pid);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx and ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (cpuAfter - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, p99: result.latency.p99, cpuPerRequest };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -42,18 +47,23 @@ async function authOverhead(dir: string) {
   const bare = await startBare();
   try {
     const targets = {
-      auth: { url: `${cadreen.url}/api/v1/cadreen/health`, headers: { authorization: `Bearer ${key.plaintext}` } },
-      unauth: { url: `${cadreen.url}/livez`, headers: {} },
-      bare: { url: `${bare.url}/api/v1/cadreen/health`, headers: {} },
+      auth: { url: `${cadreen.url}/api/v1/cadreen/health`, headers: { authorization: `Bearer ${key.plaintext}` }, pid: cadreen.child.pid! },
+      unauth: { url: `${cadreen.url}/livez`, headers: {}, pid: cadreen.child.pid! },
+      bare: { url: `${bare.url}/api/v1/cadreen/health`, headers: {}, pid: bare.child.pid! },
     };
     const runs: Record<keyof typeof targets, Load[]> = { auth: [], unauth: [], bare: [] };
-    for (const target of Object.values(targets)) await load(target.url, target.headers, 2);
+    for (const target of Object.values(targets)) await load(target.url, target.headers, 2, target.pid);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, target] of Object.entries(targets) as [keyof typeof targets, (typeof targets)['auth']][]) {
-        runs[name].push(await load(target.url, target.headers, SECONDS));
+        runs[name].push(await load(target.url, target.headers, SECONDS, target.pid));
       }
     }
-    const summary = (name: keyof typeof targets) => ({ rps: median(runs[name].map((r) => r.rps)), p99: median(runs[name].map((r) => r.p99)) });
+    const summary = (name: keyof typeof targets) => ({
+      rps: median(runs[name].map((r) => r.rps)),
+      p99: median(runs[name].map((r) => r.p99)),
+      cpuPerRequest: median(runs[name].map((r) => r.cpuPerRequest)),
+      rounds: runs[name].map((r) => Math.round(r.rps)),
+    });
     const auth = summary('auth');
     const unauth = summary('unauth');
     const bareResult = summary('bare');
@@ -127,6 +137,7 @@ const f = (n: number, digits = 0) => n.toFixed(digits);
 const ms = (n: number) => (n === 0 ? '< 1 ms' : `${n} ms`);
 
 async function main(): Promise<void> {
+  pinLoadGenerator();
   const dir = mkdtempSync(join(tmpdir(), 'cadreen-bench-'));
   try {
     const results: Record<string, unknown> = { date: new Date().toISOString() };
@@ -143,9 +154,12 @@ async function main(): Promise<void> {
 
 async function reportOverhead(dir: string) {
   process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, 10 connections, median of rounds)\n`);
+  process.stdout.write(PINNED ? '  servers on CPU 0, load generator on CPU 1\n' : '  processes not pinned (needs Linux, taskset and two CPUs)\n');
   const overhead = await authOverhead(dir);
   for (const [name, r] of [['GET /api/v1/cadreen/health (auth)', overhead.auth], ['GET /livez (no auth)', overhead.unauth], ['bare node:http', overhead.bare]] as const) {
-    process.stdout.write(`  ${name.padEnd(36)} ${f(r.rps).padStart(7)} req/s   p99 ${ms(r.p99)}\n`);
+    process.stdout.write(
+      `  ${name.padEnd(36)} ${f(r.rps).padStart(7)} req/s   p99 ${ms(r.p99).padEnd(7)} server CPU ${f(r.cpuPerRequest, 1)} µs/request   rounds ${r.rounds.join(' ')}\n`,
+    );
   }
   process.stdout.write(`  auth/unauth ${f(overhead.authOverUnauth, 2)} (target ≥ 0.85) ${verdict(overhead.authOverUnauth >= 0.85)}\n`);
   process.stdout.write(`  auth/bare   ${f(overhead.authOverBare, 2)} (target ≥ 0.60) ${verdict(overhead.authOverBare >= 0.6)}\n\n`);

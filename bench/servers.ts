@@ -1,8 +1,39 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** Real server processes for the benchmarks, on free loopback ports, stopped by PID. */
+
+/**
+ * On Linux with two or more CPUs the servers run on CPU 0 and the load
+ * generator (this process) on CPU 1, so neither takes the other's CPU and the
+ * scheduler does not move them between runs.
+ */
+const TASKSET = '/usr/bin/taskset';
+export const PINNED = process.platform === 'linux' && availableParallelism() >= 2 && existsSync(TASKSET);
+
+/** Moves this process (the load generator) to CPU 1 when pinning is possible. */
+export function pinLoadGenerator(): void {
+  if (PINNED) spawnSync(TASKSET, ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+}
+
+/** `node args…`, on CPU 0 when pinning is possible. */
+function spawnServer(args: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  return PINNED ? spawn(TASKSET, ['-c', '0', process.execPath, ...args], options) : spawn(process.execPath, args, options);
+}
+
+/** CPU time (user + system) a process has used so far, in microseconds; undefined where /proc is not there. */
+export function cpuMicros(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks of 10 ms (fields 14 and 15 of proc(5), 12 and 13 after the name).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
@@ -48,7 +79,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 /** `cadreen serve` with `env`, once /livez answers. */
 export async function startCadreen(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawnServer([CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitForLive(url, child);
   return { child, url, stop: stopper(child) };
@@ -56,7 +87,7 @@ export async function startCadreen(env: Record<string, string>): Promise<ServerP
 
 /** The bare node:http baseline. */
 export async function startBare(): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BARE], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawnServer([BARE], { stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk) => resolve(Number(String(chunk).trim()))));
   const url = `http://127.0.0.1:${port}`;
   await waitForLive(url, child);
