@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyHasher, generateKey, hasValidKeyFormat, secretsEqual } from '../../src/core/key-format.js';
+import { crc32 } from 'node:zlib';
+import { crc32Ascii, createKeyHasher, generateKey, hasValidKeyFormat, secretsEqual } from '../../src/core/key-format.js';
 
 describe('key format', () => {
   it('is the prefix, 30 random base62 characters and a 6-character checksum', () => {
@@ -17,6 +18,16 @@ describe('key format', () => {
   it('uses every base62 character in the random part', () => {
     const seen = new Set(Array.from({ length: 500 }, () => generateKey('sk_').plaintext.slice(3, 33)).join(''));
     expect(seen.size).toBe(62);
+  });
+
+  it('checksums with the standard CRC-32, so scanners can recognise keys', () => {
+    for (const text of ['', 'a', 'sk_cadreen_', generateKey('sk_cadreen_').plaintext]) expect(crc32Ascii(text)).toBe(crc32(text));
+    const { plaintext } = generateKey('sk_cadreen_');
+    const body = plaintext.slice(0, -6);
+    let value = crc32(body);
+    let checksum = '';
+    for (let i = 0; i < 6; i++, value = Math.floor(value / 62)) checksum = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'[value % 62] + checksum;
+    expect(plaintext.slice(-6)).toBe(checksum);
   });
 
   it('refuses any single-character typo through the checksum', () => {
