@@ -17,6 +17,8 @@ import { cpuMicros, initStore, percentile, pinLoadGenerator, PINNED, startBare, 
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 const ROUNDS = Number(process.env.CADREEN_BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CADREEN_BENCH_SECONDS ?? 5);
+/** Concurrent connections of the load generator in the overhead part. */
+const CONNECTIONS = Number(process.env.CADREEN_BENCH_CONNECTIONS ?? 10);
 /** Which parts to run (default all): overhead, list, scale. */
 const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? 'overhead,list,scale').split(','));
 
@@ -28,7 +30,7 @@ interface Load {
 }
 
 /** One autocannon run against the server process `pid`; refuses to report a run with any non-2xx answer or error. */
-async function load(url: string, headers: Record<string, string>, seconds: number, pid: number, connections = 10): Promise<Load> {
+async function load(url: string, headers: Record<string, string>, seconds: number, pid: number, connections = CONNECTIONS): Promise<Load> {
   const cpuBefore = cpuMicros(pid);
   const result = await autocannon({ url, headers, duration: seconds, connections });
   const cpuAfter = cpuMicros(pid);
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
 }
 
 async function reportOverhead(dir: string) {
-  process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, 10 connections, median of rounds)\n`);
+  process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds)\n`);
   process.stdout.write(PINNED ? '  servers on CPU 0, load generator on CPU 1\n' : '  processes not pinned (needs Linux, taskset and two CPUs)\n');
   const overhead = await authOverhead(dir);
   for (const [name, r] of [['GET /api/v1/cadreen/health (auth)', overhead.auth], ['GET /livez (no auth)', overhead.unauth], ['bare node:http', overhead.bare]] as const) {
