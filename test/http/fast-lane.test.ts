@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createHarness, type Harness, type Response, type Seeded } from './harness.js';
 import { describeSharedAuthNegatives } from './shared-auth-negatives.js';
@@ -125,6 +126,26 @@ describe('fast lane: refusals that need their own service', () => {
       expect(response.headers['retry-after']).toBe('1');
     } finally {
       await h.app.close();
+    }
+  });
+});
+
+describe('fast lane: debug access lines', () => {
+  it('steps aside while every request gets an access line, so health checks are logged too', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const h = await createHarness({ transport: 'socket', app: { logger, accessLog: true } });
+    try {
+      const ws = await h.seed();
+      const response = await h.request('GET', '/api/v1/cadreen/health', { key: ws.key });
+      expect(response.status).toBe(200);
+      expect((await h.request('GET', '/livez')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the line is written once the response has finished
+      const routes = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request').map((entry) => entry.route);
+      expect(routes).toEqual(['/api/v1/cadreen/health', '/livez']);
+      expect(lines.join('\n')).not.toContain(ws.key);
+    } finally {
+      await h.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createCadreen, type Cadreen } from '../../src/core/cadreen.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/core/key-format.js';
 import type { RateLimitPolicy } from '../../src/core/model.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -47,6 +47,8 @@ export interface HarnessOptions {
    * loopback port and sends real HTTP, so requests meet the fast lane too.
    */
   transport?: 'inject' | 'socket';
+  /** Passed to `buildApp` (a logger, access lines). */
+  app?: AppOptions;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       clock,
     },
   });
-  const app = await buildApp(cadreen);
+  const app = await buildApp(cadreen, options.app);
   const base = options.transport === 'socket' ? await app.listen({ port: 0, host: '127.0.0.1' }) : undefined;
   return {
     app,
