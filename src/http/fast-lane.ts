@@ -44,16 +44,21 @@ export function createFastLane(cadreen: Cadreen, log: () => FastifyBaseLogger): 
     else send(response, statusOf(outcome.code), headers, JSON.stringify(errorBody(outcome.code, outcome.message, requestId)));
   }
 
+  /** Answers a failure that is not the client's; if even that fails, drops the connection rather than the process. */
   function fail(response: ServerResponse, requestId: string, error: unknown): void {
-    const failure = describeServerFailure(error);
-    log()[failure.log.level]({ request_id: requestId, err: failure.log.err }, failure.log.message);
-    if (response.headersSent) {
+    try {
+      const failure = describeServerFailure(error);
+      log()[failure.log.level]({ request_id: requestId, err: failure.log.err }, failure.log.message);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const headers = ['request-id', requestId];
+      if (failure.retryAfter) headers.push('retry-after', failure.retryAfter);
+      send(response, statusOf(failure.code), headers, JSON.stringify(errorBody(failure.code, failure.message, requestId)));
+    } catch {
       response.destroy();
-      return;
     }
-    const headers = ['request-id', requestId];
-    if (failure.retryAfter) headers.push('retry-after', failure.retryAfter);
-    send(response, statusOf(failure.code), headers, JSON.stringify(errorBody(failure.code, failure.message, requestId)));
   }
 
   function health(request: IncomingMessage, response: ServerResponse): void {
