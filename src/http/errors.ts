@@ -84,7 +84,6 @@ function sendServerFailure(reply: FastifyReply, request: FastifyRequest, error: 
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof CadreenError) return sendError(reply, request, error.code, error.message, error.details);
-  if (error instanceof StoreUnavailableError) return sendServerFailure(reply, request, error);
   const fastifyError = error as FastifyError & { validation?: AjvProblem[]; validationContext?: string };
   if (fastifyError.validation) {
     const context = fastifyError.validationContext;

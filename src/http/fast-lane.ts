@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthOutcome } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
-import { statusOf } from '../core/errors.js';
+import { statusOf, type ErrorCode } from '../core/errors.js';
 import { appendAuthHeaders } from './authenticate.js';
 import { describeServerFailure, errorBody } from './errors.js';
 import { newRequestId } from './request-id.js';
@@ -38,10 +38,15 @@ export function createFastLane(cadreen: Cadreen, log: () => FastifyBaseLogger): 
     response.end(body);
   }
 
+  /** The one error shape, with the code's status; `headers` already name the request id. */
+  function sendError(response: ServerResponse, requestId: string, headers: string[], code: ErrorCode, message: string): void {
+    send(response, statusOf(code), headers, JSON.stringify(errorBody(code, message, requestId)));
+  }
+
   function answer(response: ServerResponse, requestId: string, outcome: AuthOutcome): void {
     const headers = appendAuthHeaders(['request-id', requestId], outcome);
     if (outcome.ok) send(response, 200, headers, JSON.stringify(presentHealth(outcome.principal)));
-    else send(response, statusOf(outcome.code), headers, JSON.stringify(errorBody(outcome.code, outcome.message, requestId)));
+    else sendError(response, requestId, headers, outcome.code, outcome.message);
   }
 
   /** Answers a failure that is not the client's; if even that fails, drops the connection rather than the process. */
@@ -55,7 +60,7 @@ export function createFastLane(cadreen: Cadreen, log: () => FastifyBaseLogger): 
       }
       const headers = ['request-id', requestId];
       if (failure.retryAfter) headers.push('retry-after', failure.retryAfter);
-      send(response, statusOf(failure.code), headers, JSON.stringify(errorBody(failure.code, failure.message, requestId)));
+      sendError(response, requestId, headers, failure.code, failure.message);
     } catch {
       response.destroy();
     }
