@@ -16,6 +16,11 @@ export const ERROR_CODES = [
   'payload_too_large',
   'service_unavailable',
   'internal_error',
+  'quota_exceeded',
+  'method_not_allowed',
+  'request_timeout',
+  'uri_too_long',
+  'headers_too_large',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -34,6 +39,7 @@ export function statusOf(code: ErrorCode): number {
     case 'auth_rotating':
       return 401;
     case 'auth_forbidden':
+    case 'quota_exceeded':
       return 403;
     case 'rate_limited':
       return 429;
@@ -41,10 +47,18 @@ export function statusOf(code: ErrorCode): number {
       return 400;
     case 'not_found':
       return 404;
+    case 'method_not_allowed':
+      return 405;
+    case 'request_timeout':
+      return 408;
     case 'conflict':
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'uri_too_long':
+      return 414;
+    case 'headers_too_large':
+      return 431;
     case 'service_unavailable':
       return 503;
     case 'internal_error':
