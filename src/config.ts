@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_KEY_PREFIX } from './core/key-format.js';
 import type { RateLimitPolicy } from './core/model.js';
 
@@ -20,6 +21,15 @@ export interface Config {
   pepper?: string;
   rateLimit: RateLimitPolicy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** A request's headers and body must arrive within this long, or it is answered 408. */
+  requestTimeoutMs: number;
+  /** On SIGTERM, how long requests in flight may take before every connection is closed. */
+  shutdownTimeoutMs: number;
+  /**
+   * The proxies whose `X-Forwarded-For` is believed (addresses, CIDR ranges, or
+   * `loopback`, `linklocal`, `uniquelocal`); unset, the client is the socket's peer.
+   */
+  trustProxy?: string[];
 }
 
 /** A bad configuration value: its message is the one line printed before start-up stops. */
@@ -41,6 +51,18 @@ export function parseRateLimit(value: string): RateLimitPolicy | undefined {
 }
 
 type Source = Record<string, string | undefined>;
+
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8` or a named range → true. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 function fail(variable: string, value: string, expected: string): never {
   throw new ConfigError(`${variable}=${JSON.stringify(value)} is invalid: expected ${expected}`);
@@ -102,6 +124,14 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
   const logLevel = (read('CADREEN_LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) fail('CADREEN_LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
 
+  const requestTimeoutMs = integer('CADREEN_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000);
+  const shutdownTimeoutMs = integer('CADREEN_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000);
+  const trustProxyText = read('CADREEN_TRUST_PROXY');
+  const trustProxy = trustProxyText?.split(',').map((entry) => entry.trim());
+  if (trustProxyText !== undefined && !trustProxy!.every(isProxyEntry)) {
+    fail('CADREEN_TRUST_PROXY', trustProxyText, 'comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)');
+  }
+
   return {
     databaseUrl,
     databasePoolSize,
@@ -113,6 +143,9 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     keyPrefix,
     rateLimit,
     logLevel,
+    requestTimeoutMs,
+    shutdownTimeoutMs,
+    ...(trustProxy ? { trustProxy } : {}),
     ...(redisUrl ? { redisUrl } : {}),
     ...(adminToken ? { adminToken } : {}),
     ...(pepper ? { pepper } : {}),
