@@ -69,14 +69,24 @@ export interface RunningService {
   app: FastifyInstance;
   cadreen: Cadreen;
   url: string;
-  /** Stops accepting connections, lets in-flight requests finish, then writes pending batches and closes the store. */
+  /**
+   * Stops accepting connections, lets requests in flight finish for at most
+   * the shutdown timeout, closes every connection still open, then writes
+   * pending batches and closes the store.
+   */
   stop(): Promise<void>;
 }
 
 /** Starts the HTTP service on the configured host and port. */
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<RunningService> {
   const cadreen = await openCadreen(config, logger);
-  const app = await buildApp(cadreen, { logger, version: VERSION, accessLog: logger.isLevelEnabled('debug') });
+  const app = await buildApp(cadreen, {
+    logger,
+    version: VERSION,
+    accessLog: logger.isLevelEnabled('debug'),
+    requestTimeoutMs: config.requestTimeoutMs,
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+  });
   const accounts = await cadreen.store.listAccounts(1);
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info(
@@ -93,7 +103,16 @@ export async function startService(config: Config, logger: Logger = createLogger
     url,
     stop: () =>
       (stopping ??= (async () => {
-        await app.close();
+        // Past the deadline a request still in flight (a slow body, a slow client) is cut off.
+        const deadline = setTimeout(() => {
+          logger.warn({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown deadline reached; closing the connections still open');
+          app.server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+        }
         await cadreen.close();
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })()),

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 
-/** `cadreen serve`: run the service until SIGTERM or SIGINT, then drain and exit 0. */
+/** Time given to writing pending batches and closing the store once the connections are closed. */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * `cadreen serve`: run the service until SIGTERM or SIGINT, then drain for at
+ * most CADREEN_SHUTDOWN_TIMEOUT_MS and exit 0.
+ */
 export function serveCommand(program: Command): void {
   program
     .command('serve')
@@ -15,7 +21,12 @@ export function serveCommand(program: Command): void {
       const logger = createLogger(config);
       const service = await startService(config, logger);
       const shutdown = (signal: string) => {
-        logger.info({ signal }, 'draining in-flight requests, then stopping');
+        logger.info({ signal, timeout_ms: config.shutdownTimeoutMs }, 'draining in-flight requests, then stopping');
+        // Whatever hangs (a store that does not answer), the process does not outlive the deadline by much.
+        setTimeout(() => {
+          logger.error({ timeout_ms: config.shutdownTimeoutMs + CLOSE_GRACE_MS }, 'could not stop in time; exiting');
+          process.exit(1);
+        }, config.shutdownTimeoutMs + CLOSE_GRACE_MS).unref();
         service.stop().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -1,12 +1,21 @@
+import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerFactory, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type HTTPMethods,
+  type onRequestHookHandler,
+} from 'fastify';
 import type { Cadreen } from '../core/cadreen.js';
-import { invalidRequest } from '../core/errors.js';
+import { invalidRequest, type ErrorCode } from '../core/errors.js';
 import { authenticateHook, type RouteAccess } from './authenticate.js';
-import { handleError, sendError } from './errors.js';
-import { createFastLane, laneServer } from './fast-lane.js';
+import { handleError, rawErrorResponse, sendError } from './errors.js';
 import { OpenApiCollector } from './openapi.js';
 import { newRequestId } from './request-id.js';
 import { cadreenApiKeyRoutes } from './routes/cadreen/api-keys.js';
@@ -24,7 +33,15 @@ export interface AppOptions {
   /** One debug line per request (default off: at tens of thousands of requests a second it would cost more than a verification). */
   accessLog?: boolean;
   version?: string;
+  /** A request's headers and body must arrive within this long, or it is answered 408 (default 30 s). */
+  requestTimeoutMs?: number;
+  /** The proxies whose `X-Forwarded-For` is believed; unset, the client IP is the socket's peer. */
+  trustProxy?: string[];
 }
+
+/** Longest path parameter, in characters; a longer one is `414 uri_too_long`. */
+const MAX_PARAM_LENGTH = 500;
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /**
  * Request validators. Bodies are checked strictly (no type coercion: a string
@@ -46,14 +63,67 @@ async function missingBodyAsEmpty(request: FastifyRequest): Promise<void> {
   if (request.body === undefined || request.body === null) request.body = {};
 }
 
+/**
+ * A NUL character in the path or query string (HTTP's parser refuses a raw
+ * one, so only `%00` can carry it) is refused before any route work: no store
+ * keeps it, and PostgreSQL fails on it.
+ */
+function refuseNulInUrl(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  if (request.url.includes('%00') || request.url.includes('\0')) {
+    return done(invalidRequest('the path or query contains a NUL character', [{ field: 'url', message: 'NUL character' }]));
+  }
+  done();
+}
+
+/** The NUL check first, then the route's own first hook, as one hook: a hook more costs every request. */
+function withNulCheck(first: onRequestHookHandler): onRequestHookHandler {
+  return function nulCheckedHook(this: FastifyInstance, request, reply, done) {
+    if (request.url.includes('%00') || request.url.includes('\0')) return refuseNulInUrl(request, reply, done);
+    return first.call(this, request, reply, done);
+  };
+}
+
+/** A NUL in a JSON string or property name (written `\u0000`) is refused; precise, but run only when the text has one. */
+function refuseNul(key: string, value: unknown): unknown {
+  if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) {
+    throw invalidRequest('the body contains a NUL character', [{ field: key || 'body', message: 'NUL character' }]);
+  }
+  return value;
+}
+
+const CLIENT_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', message: 'the request did not arrive in time' },
+  HPE_HEADER_OVERFLOW: { code: 'headers_too_large', message: 'the request headers are too large' },
+};
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses (headers too
+ * large, malformed HTTP, a request too slow to arrive) is answered in the one
+ * error shape and the connection closed. Only the error's code is logged: its
+ * raw packet may hold a key.
+ */
+function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { code, message } = CLIENT_ERRORS[error.code ?? ''] ?? { code: 'invalid_request' as const, message: 'the request is not valid HTTP' };
+  const requestId = newRequestId();
+  this.log.debug({ request_id: requestId, err: { code: error.code } }, 'client error');
+  // An answer already under way cannot be followed by another on the same connection.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(rawErrorResponse(code, message, requestId));
+  // A peer that does not read must not hold the socket open.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 /** The HTTP server: both dialects over the one domain in `cadreen`. */
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
-  // With one access line per request wanted, every request goes through Fastify, which writes them.
-  const lane = options.accessLog ? undefined : createFastLane(cadreen, () => app.log);
-  const serverFactory: FastifyServerFactory | undefined = lane && ((handler, serverOptions) => laneServer(lane, handler, serverOptions));
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
-    ...(serverFactory ? { serverFactory } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     genReqId: newRequestId,
     requestIdHeader: false,
@@ -62,33 +132,56 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     // No child logger per request (it costs more than the rest of a cached verification):
     // every line that concerns a request names its request_id itself.
     childLoggerFactory: (logger) => logger,
-    return503OnClosing: true,
+    // While closing, requests already on an open connection are served (with `Connection: close`):
+    // Fastify's own 503 would answer outside the error shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Headers and body must both arrive within the limit. Node checks its connections on an
+    // interval (30 s by default), so the limit is honoured within a quarter of itself, at most 1 s late.
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeout / 4)),
+    },
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request as FastifyRequest, reply as FastifyReply);
+    },
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validators());
-  if (lane) app.addHook('preClose', (done) => {
-    lane.close();
-    done();
-  });
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     const source = (text as string).trim();
     if (source === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(source));
+      value = JSON.parse(source);
     } catch {
-      done(invalidRequest('the body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]), undefined);
+      return done(invalidRequest('the body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]), undefined);
     }
+    // JSON can carry a NUL only escaped; the reviver, slower, runs only when the escape is there.
+    if (source.includes('\\u0000')) {
+      try {
+        JSON.parse(source, refuseNul);
+      } catch (error) {
+        return done(error as Error, undefined);
+      }
+    }
+    done(null, value);
   });
 
   const openapi = new OpenApiCollector();
-  // Hooks go only on the routes that need them: a public probe pays for none of this.
+  // Hooks go only on the routes that need them: a public probe pays for none of authentication.
   app.addHook('onRoute', (route) => {
     openapi.collect(route);
     const { access = 'public', cost } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number };
-    if (access !== 'public') route.onRequest = [authenticateHook(cadreen, access, cost), ...hooks(route.onRequest)];
+    const onRequest = hooks(route.onRequest);
+    if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost));
+    route.onRequest = onRequest.length > 0 ? [withNulCheck(onRequest[0]!), ...onRequest.slice(1)] : [refuseNulInUrl];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
   });
   if (options.accessLog) {
@@ -101,7 +194,16 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     });
   }
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => sendError(reply, request, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    // A path that exists under other methods is 405 with the methods it takes, not 404.
+    const path = request.url.split('?')[0]!;
+    const allowed = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      reply.header('Allow', allowed.join(', '));
+      return sendError(reply, request, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`);
+    }
+    return sendError(reply, request, 'not_found', `no route ${request.method} ${path}`);
+  });
 
   systemRoutes(app, cadreen, openapi, options.version ?? '0.0.0');
   cadreenRuntimeRoutes(app, cadreen);

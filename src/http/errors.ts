@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CadreenError, StoreUnavailableError, statusOf, type ErrorCode, type FieldProblem } from '../core/errors.js';
 
@@ -25,7 +26,22 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
   return { error: { code, message, request_id: requestId, ...(details ? { details } : {}) } };
 }
 
-/** Sends the one error shape with the code's status and the request id. */
+/**
+ * True while a request's announced body has not fully arrived. Answering such a
+ * request keeps the connection only if the rest of the body is read and
+ * thrown away, which a slow or hostile client can make last; so it is closed.
+ */
+function bodyStillArriving(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Sends the one error shape with the code's status and the request id. A
+ * refusal written before the request's body has arrived closes the connection.
+ */
 export function sendError(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -33,11 +49,30 @@ export function sendError(
   message: string,
   details?: FieldProblem[],
 ): FastifyReply {
+  if (bodyStillArriving(request)) reply.header('Connection', 'close');
   return reply
     .code(statusOf(code))
     .header('Request-Id', request.id)
     .type('application/json; charset=utf-8')
     .send(errorBody(code, message, request.id, details));
+}
+
+/**
+ * The one error shape as a whole HTTP/1.1 response that closes the connection,
+ * for refusals Node's parser raises before there is a request to answer
+ * (headers too large, malformed HTTP, a request too slow to arrive).
+ */
+export function rawErrorResponse(code: ErrorCode, message: string, requestId: string): string {
+  const status = statusOf(code);
+  const body = JSON.stringify(errorBody(code, message, requestId));
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Request-Id: ${requestId}\r\n` +
+    `Date: ${new Date().toUTCString()}\r\n` +
+    `Connection: close\r\n\r\n${body}`
+  );
 }
 
 /** How a failure that is not the client's fault is answered and logged. */
@@ -76,11 +111,41 @@ function sendServerFailure(reply: FastifyReply, request: FastifyRequest, error: 
   return sendError(reply, request, failure.code, failure.message);
 }
 
+/** The registry code of a client error the framework raised with only a status. */
+function codeOfStatus(status: number): ErrorCode {
+  switch (status) {
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 408:
+      return 'request_timeout';
+    case 413:
+      return 'payload_too_large';
+    case 414:
+      return 'uri_too_long';
+    case 431:
+      return 'headers_too_large';
+    default:
+      return 'invalid_request';
+  }
+}
+
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  not_found: 'no such route',
+  method_not_allowed: 'the route does not take this method',
+  request_timeout: 'the request did not arrive in time',
+  payload_too_large: 'request body is too large',
+  uri_too_long: 'a path segment is too long',
+  headers_too_large: 'the request headers are too large',
+};
+
 /**
  * Maps anything thrown while handling a request to a stable code. Expected
- * failures keep their code; framework rejections of bad input become
- * `invalid_request` or `payload_too_large`; an unreachable store is 503;
- * anything else is a bug, logged in full and answered without detail.
+ * failures keep their code; framework rejections of bad input become the
+ * registry code of their status (`invalid_request` for most); an unreachable
+ * store is 503; anything else is a bug, logged in full and answered without
+ * detail.
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof CadreenError) return sendError(reply, request, error.code, error.message, error.details);
@@ -96,16 +161,27 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     );
   }
   switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendError(reply, request, 'payload_too_large', 'request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendError(reply, request, 'invalid_request', 'send the body as JSON with Content-Type: application/json', [
         { field: 'Content-Type', message: 'must be application/json' },
       ]);
+    case 'FST_ERR_BAD_URL':
+      return sendError(reply, request, 'invalid_request', 'the path is not validly percent-encoded', [
+        { field: 'path', message: 'malformed percent-encoding' },
+      ]);
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    if (fastifyError.statusCode === 413) return sendError(reply, request, 'payload_too_large', 'request body is too large');
-    return sendError(reply, request, 'invalid_request', 'the request could not be read');
+    const code = codeOfStatus(fastifyError.statusCode);
+    return sendError(reply, request, code, MESSAGES[code] ?? 'the request could not be read');
   }
   return sendServerFailure(reply, request, error);
+}
+
+/**
+ * Fastify's `frameworkErrors`: refusals its router makes before any route runs
+ * (a malformed percent-encoding, a path parameter over the length limit),
+ * written through the one error writer.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  handleError(error, request, reply);
 }

@@ -25,6 +25,8 @@ export interface Seeded {
 
 export interface Harness {
   app: FastifyInstance;
+  /** `http://127.0.0.1:<port>` with `transport: 'socket'`; undefined in-process. */
+  baseUrl: string | undefined;
   cadreen: Cadreen;
   /** Moves the service's clock forward (expiry, grace periods). */
   advance(ms: number): void;
@@ -44,7 +46,8 @@ export interface HarnessOptions {
   rateLimit?: RateLimitPolicy;
   /**
    * `inject` (default) calls the app in-process; `socket` listens on a free
-   * loopback port and sends real HTTP, so requests meet the fast lane too.
+   * loopback port and sends real HTTP, so requests meet Node's parser and the
+   * server's timeouts too.
    */
   transport?: 'inject' | 'socket';
   /** Passed to `buildApp` (a logger, access lines). */
@@ -73,6 +76,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const base = options.transport === 'socket' ? await app.listen({ port: 0, host: '127.0.0.1' }) : undefined;
   return {
     app,
+    baseUrl: base,
     cadreen,
     advance: (ms) => {
       offset += ms;
