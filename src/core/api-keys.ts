@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.js';
-import { conflict, invalidRequest, notFound } from './errors.js';
+import { CadreenError, conflict, invalidRequest, notFound } from './errors.js';
 import { CursorCodec, pageOf } from './cursor.js';
 import { newId } from './ids.js';
 import type { KeyCache } from './key-cache.js';
@@ -46,7 +46,7 @@ export class ApiKeyService {
     private readonly store: Store,
     private readonly cache: KeyCache,
     private readonly cursors: CursorCodec,
-    private readonly config: { keyPrefix: string; pepper?: string },
+    private readonly config: { keyPrefix: string; pepper?: string; maxKeysPerWorkspace: number },
     private readonly clock: () => Millis = Date.now,
   ) {
     this.hash = createKeyHasher(config.pepper);
@@ -56,7 +56,11 @@ export class ApiKeyService {
     const now = this.clock();
     this.checkExpiry(input.expiresAt, now);
     const { key, profile, plaintext } = this.newKey(scope, input, now, null);
-    await this.store.insertKey(key, profile, this.event(scope, 'key.created', key.id, now));
+    const maxKeys = this.config.maxKeysPerWorkspace;
+    const outcome = await this.store.insertKey(key, profile, this.event(scope, 'key.created', key.id, now), { maxKeys });
+    if (outcome === 'quota_exceeded') {
+      throw new CadreenError('quota_exceeded', `this workspace already holds ${maxKeys} keys that are not revoked; revoke one first`);
+    }
     return { key, plaintext };
   }
 
@@ -95,7 +99,9 @@ export class ApiKeyService {
   /**
    * Replaces an active key by a new one with the same name, description,
    * labels and external id. The old key turns `rotating`: refused at once, or
-   * after `gracePeriodSeconds` during which it still authenticates.
+   * after `gracePeriodSeconds` during which it still authenticates — but
+   * never past its own expiry. Rotation is not held to the key quota: it
+   * replaces a key.
    */
   async rotate(scope: Scope, id: string, options: { gracePeriodSeconds?: number }): Promise<IssuedKey & { oldKey: ApiKey }> {
     const grace = options.gracePeriodSeconds ?? 0;
@@ -112,12 +118,13 @@ export class ApiKeyService {
       now,
       old.id,
     );
+    const graceUntil = grace > 0 ? Math.min(now + grace * 1000, old.expiresAt ?? Number.POSITIVE_INFINITY) : null;
     const result = await this.store.rotateKey({
       workspaceId: scope.workspace.id,
       oldKeyId: id,
       newKey: key,
       newProfile: profile,
-      graceUntil: grace > 0 ? now + grace * 1000 : null,
+      graceUntil,
       event: this.event(scope, 'key.rotated', id, now),
     });
     switch (result.outcome) {
@@ -130,7 +137,7 @@ export class ApiKeyService {
         return {
           key,
           plaintext,
-          oldKey: { ...result.oldKey, state: 'rotating', rotatedTo: key.id, graceUntil: grace > 0 ? now + grace * 1000 : null },
+          oldKey: { ...result.oldKey, state: 'rotating', rotatedTo: key.id, graceUntil },
         };
     }
   }

@@ -1,8 +1,8 @@
-import type { RateLimiter, RateLimitDecision } from '../limits/rate-limiter.js';
+import type { RateLimitBucket, RateLimitDecision, RateLimiter } from '../limits/rate-limiter.js';
 import type { Store } from '../store/store.js';
 import type { DenialCode } from './errors.js';
 import { newId } from './ids.js';
-import type { KeyCache, CachedKey } from './key-cache.js';
+import type { CachedKey, KeyCache } from './key-cache.js';
 import { createKeyHasher, hasValidKeyFormat, secretsEqual } from './key-format.js';
 import type { KeyStatus, Millis, RateLimitPolicy } from './model.js';
 import type { UsageRecorder } from './usage-recorder.js';
@@ -40,10 +40,16 @@ export interface AuthConfig {
   keyPrefix: string;
   pepper?: string;
   adminToken?: string;
+  /** Each key's limit unless its workspace sets one. */
   defaultRateLimit: RateLimitPolicy;
+  /** What all keys of a workspace share together unless the workspace sets its own budget. */
+  workspaceRateLimit: RateLimitPolicy;
+  /** Refused authentications (unknown key, bad checksum, wrong admin token) allowed per client address. */
+  authFailureLimit: RateLimitPolicy;
+  logger?: { warn(details: object, message: string): void };
 }
 
-const MESSAGES: Record<DenialCode, string> = {
+export const DENIAL_MESSAGES: Record<DenialCode, string> = {
   auth_missing: "missing API key: send 'Authorization: Bearer <key>'",
   auth_invalid: 'invalid API key',
   auth_revoked: 'API key has been revoked',
@@ -51,15 +57,17 @@ const MESSAGES: Record<DenialCode, string> = {
   auth_forbidden: 'API key does not have access to this workspace resource',
   rate_limited: 'too many requests for this API key; retry after the Retry-After header',
 };
+const EXPIRED = 'API key has expired';
+const TOO_MANY_FAILURES = 'too many failed authentications from this client; retry after the Retry-After header';
 
-type Resolution =
-  | { ok: true; entry: CachedKey; status: 'active' | 'rotating' }
-  | { ok: false; code: DenialCode; message: string; entry?: CachedKey; status?: KeyStatus };
+/** A key that may not authenticate now, or a token that names no key. */
+type Refusal = { ok: false; code: DenialCode; message: string; rateLimit?: RateLimitDecision; entry?: CachedKey; status?: KeyStatus };
+type Resolution = { ok: true; entry: CachedKey; status: 'active' | 'rotating' } | Refusal;
 
 type MaybePromise<T> = T | Promise<T>;
 
 /** Applies `next` to a value that may still be coming, without a detour through the event loop when it is already here. */
-function then<T, R>(value: MaybePromise<T>, next: (value: T) => R): MaybePromise<R> {
+function then<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
   return value instanceof Promise ? value.then(next) : next(value);
 }
 
@@ -72,8 +80,10 @@ export function readBearerToken(header: string | undefined): string | null {
 
 /**
  * The verification hot path: header → checksum → hash → in-process cache →
- * store, then the key's rate limit. It never writes to the store on the
- * request; last use and refusals are recorded in batches.
+ * store, then the key's and its workspace's rate limits. It never writes to
+ * the store on the request; last use and refusals are recorded in batches.
+ * A client whose tokens keep naming no key is throttled before any store
+ * lookup.
  */
 export class Authenticator {
   private readonly hash: (plaintext: string) => string;
@@ -91,104 +101,122 @@ export class Authenticator {
 
   /**
    * Authenticates a request's Authorization header and charges `cost` units
-   * to the caller's limit. When the key is cached and the limiter answers
+   * to the caller's limits. When the key is cached and the limiter answers
    * from memory, the outcome is returned synchronously: the hot path does not
    * wait for a turn of the event loop.
    */
   authenticate(header: string | undefined, options: { cost: number; ip?: string }): MaybePromise<AuthOutcome> {
     const token = readBearerToken(header);
-    if (token === null) return { ok: false, code: 'auth_missing', message: MESSAGES.auth_missing };
-
-    if (!hasValidKeyFormat(token, this.config.keyPrefix)) {
-      if (this.config.adminToken !== undefined && secretsEqual(token, this.config.adminToken)) {
-        return then(this.limiter.consume('admin', options.cost, this.config.defaultRateLimit), (rateLimit): AuthOutcome =>
-          rateLimit.allowed
-            ? { ok: true, principal: { kind: 'admin' }, rateLimit }
-            : { ok: false, code: 'rate_limited', message: MESSAGES.rate_limited, rateLimit },
-        );
-      }
-      return { ok: false, code: 'auth_invalid', message: MESSAGES.auth_invalid };
+    if (token === null) return { ok: false, code: 'auth_missing', message: DENIAL_MESSAGES.auth_missing };
+    const { adminToken } = this.config;
+    if (adminToken !== undefined && !hasValidKeyFormat(token, this.config.keyPrefix) && secretsEqual(token, adminToken)) {
+      return then(this.limiter.consume([{ name: 'key', id: 'admin', policy: this.config.defaultRateLimit }], options.cost), (rateLimit): AuthOutcome =>
+        rateLimit.allowed
+          ? { ok: true, principal: { kind: 'admin' }, rateLimit }
+          : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
+      );
     }
-
     const now = this.clock();
-    const hash = this.hash(token);
-    const cached = this.cache.get(hash);
-    if (cached === undefined) return this.lookup(hash).then((entry) => this.admit(entry, options, now));
-    return this.admit(cached, options, now);
-  }
-
-  /** Decides on a resolved key: its state, then its rate limit. */
-  private admit(entry: CachedKey | null, options: { cost: number; ip?: string }, now: Millis): MaybePromise<AuthOutcome> {
-    const resolution = this.check(entry, now);
-    if (!resolution.ok) {
-      if (resolution.entry) this.recordRefusal(resolution.entry, resolution.code, options.ip, now);
-      return { ok: false, code: resolution.code, message: resolution.message };
-    }
-    const { entry: admitted, status } = resolution;
-    return then(this.charge(admitted, options.cost), (rateLimit): AuthOutcome => {
-      if (!rateLimit.allowed) {
-        this.recordRefusal(admitted, 'rate_limited', options.ip, now);
-        return { ok: false, code: 'rate_limited', message: MESSAGES.rate_limited, rateLimit };
-      }
-      this.usage.keyUsed(admitted.key.id, now);
-      const { key } = admitted;
-      return {
-        ok: true,
-        rateLimit,
-        principal: {
-          kind: 'key',
-          keyId: key.id,
-          workspaceId: key.workspaceId,
-          accountId: key.accountId,
-          actorProfileId: key.actorProfileId,
-          status,
-        },
-      };
-    });
+    return then(this.resolve(token, now, options.ip ?? 'local'), (resolution) => this.admit(resolution, options, now));
   }
 
   /**
    * Verifies a key on behalf of another service. The admin may verify any
    * key; a key may verify keys of its own workspace only — any other key is
-   * answered as unknown, so workspaces learn nothing about each other.
+   * answered as unknown, so workspaces learn nothing about each other. The
+   * caller is authenticated already, so the keys it asks about do not count
+   * against its failure budget.
    */
   async verify(caller: Principal, token: string, ip?: string): Promise<Verification> {
-    if (!hasValidKeyFormat(token, this.config.keyPrefix)) return { valid: false, code: 'auth_invalid' };
     const now = this.clock();
-    const hash = this.hash(token);
-    const cached = this.cache.get(hash);
-    const resolution = this.check(cached === undefined ? await this.lookup(hash) : cached, now);
+    const resolution = await this.resolve(token, now, null);
     const entry = resolution.entry;
-    if (entry && caller.kind === 'key' && entry.key.workspaceId !== caller.workspaceId) {
-      return { valid: false, code: 'auth_invalid' };
-    }
-    if (!resolution.ok) {
-      if (entry) this.recordRefusal(entry, resolution.code, ip, now);
-      return entry
-        ? { valid: false, code: resolution.code, workspaceId: entry.key.workspaceId, keyId: entry.key.id, status: resolution.status! }
-        : { valid: false, code: resolution.code };
-    }
-    const identity = { workspaceId: resolution.entry.key.workspaceId, keyId: resolution.entry.key.id, status: resolution.status };
-    const rateLimit = await this.charge(resolution.entry, 1);
-    if (!rateLimit.allowed) {
-      this.recordRefusal(resolution.entry, 'rate_limited', ip, now);
-      return { valid: false, code: 'rate_limited', ...identity, rateLimit };
-    }
-    this.usage.keyUsed(resolution.entry.key.id, now);
-    return { valid: true, ...identity, rateLimit };
+    if (entry && caller.kind === 'key' && entry.workspaceId !== caller.workspaceId) return { valid: false, code: 'auth_invalid' };
+    const outcome = await this.admit(resolution, { cost: 1, ...(ip ? { ip } : {}) }, now);
+    if (entry === undefined) return { valid: false, code: outcome.ok ? 'auth_invalid' : outcome.code };
+    const identity = { workspaceId: entry.workspaceId, keyId: entry.id, status: resolution.ok ? resolution.status : resolution.status! };
+    const rateLimit = outcome.rateLimit ? { rateLimit: outcome.rateLimit } : {};
+    return outcome.ok ? { valid: true, ...identity, ...rateLimit } : { valid: false, code: outcome.code, ...identity, ...rateLimit };
   }
 
   /** Records that `principal` was refused access to a workspace that is not its own. */
   forbidden(principal: KeyPrincipal, ip?: string): void {
+    const now = this.clock();
     this.usage.refused({
-      id: newId('evt'),
+      id: newId('evt', now),
       workspaceId: principal.workspaceId,
       type: 'auth.refused',
       actorProfileId: principal.actorProfileId,
       keyId: principal.keyId,
       code: 'auth_forbidden',
       ip: ip ?? null,
-      createdAt: this.clock(),
+      createdAt: now,
+    });
+  }
+
+  /**
+   * The key a token names and whether it may authenticate at `now`. With a
+   * `client` address, tokens that name no key count against that client's
+   * failure budget, and once it is spent the store is not asked any more.
+   */
+  private resolve(token: string, now: Millis, client: string | null): MaybePromise<Resolution> {
+    if (!hasValidKeyFormat(token, this.config.keyPrefix)) return this.unknown(client);
+    const hash = this.hash(token);
+    const cached = this.cache.get(hash);
+    if (cached) return this.check(cached, now);
+    const find = (): MaybePromise<Resolution> =>
+      cached === null ? this.unknown(client) : this.lookup(hash).then((entry) => (entry ? this.check(entry, now) : this.unknown(client)));
+    if (client === null) return find();
+    return then(this.limiter.peek(this.failureBucket(client)), (budget) => (budget.allowed ? find() : this.tooManyFailures(budget)));
+  }
+
+  /** A token that names no key: `auth_invalid`, charged to the client's failure budget (429 once it is spent). */
+  private unknown(client: string | null): MaybePromise<Refusal> {
+    const refusal: Refusal = { ok: false, code: 'auth_invalid', message: DENIAL_MESSAGES.auth_invalid };
+    if (client === null) return refusal;
+    return then(this.limiter.consume([this.failureBucket(client)], 1), (budget) => {
+      if (!budget.allowed) return this.tooManyFailures(budget);
+      // Said once per client and window: the call that spends the last unit.
+      if (budget.windows[0]!.remaining === 0) this.config.logger?.warn({ client }, 'too many failed authentications from one client; refusing it until the window resets');
+      return refusal;
+    });
+  }
+
+  private tooManyFailures(budget: RateLimitDecision): Refusal {
+    return { ok: false, code: 'rate_limited', message: TOO_MANY_FAILURES, rateLimit: budget };
+  }
+
+  private failureBucket(client: string): RateLimitBucket {
+    return { name: 'client', id: client, policy: this.config.authFailureLimit };
+  }
+
+  /** Decides on a resolved key: its state, then its rate limits. */
+  private admit(resolution: Resolution, options: { cost: number; ip?: string }, now: Millis): MaybePromise<AuthOutcome> {
+    if (!resolution.ok) {
+      if (resolution.entry) this.recordRefusal(resolution.entry, resolution.code, options.ip, now);
+      return resolution.rateLimit
+        ? { ok: false, code: resolution.code, message: resolution.message, rateLimit: resolution.rateLimit }
+        : { ok: false, code: resolution.code, message: resolution.message };
+    }
+    const { entry, status } = resolution;
+    return then(this.charge(entry, options.cost), (rateLimit): AuthOutcome => {
+      if (!rateLimit.allowed) {
+        this.recordRefusal(entry, 'rate_limited', options.ip, now);
+        return { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
+      }
+      this.usage.keyUsed(entry.id, now);
+      return {
+        ok: true,
+        rateLimit,
+        principal: {
+          kind: 'key',
+          keyId: entry.id,
+          workspaceId: entry.workspaceId,
+          accountId: entry.accountId,
+          actorProfileId: entry.actorProfileId,
+          status,
+        },
+      };
     });
   }
 
@@ -196,40 +224,50 @@ export class Authenticator {
   private async lookup(hash: string): Promise<CachedKey | null> {
     const generation = this.cache.currentGeneration;
     const found = await this.store.findKeyByHash(hash);
-    const entry = found ? { key: found.key, rateLimit: found.rateLimit } : null;
+    const entry: CachedKey | null = found
+      ? {
+          id: found.key.id,
+          workspaceId: found.key.workspaceId,
+          accountId: found.key.accountId,
+          actorProfileId: found.key.actorProfileId,
+          state: found.key.state,
+          expiresAt: found.key.expiresAt,
+          graceUntil: found.key.graceUntil,
+          rateLimit: found.rateLimit,
+          workspaceRateLimit: found.workspaceRateLimit,
+        }
+      : null;
     this.cache.set(hash, entry, generation);
     return entry;
   }
 
-  /** Whether a resolved key may authenticate now. */
-  private check(entry: CachedKey | null, now: Millis): Resolution {
-    if (entry === null) return { ok: false, code: 'auth_invalid', message: MESSAGES.auth_invalid };
-    const { key } = entry;
-    switch (key.state) {
-      case 'revoked':
-        return { ok: false, code: 'auth_revoked', message: MESSAGES.auth_revoked, entry, status: 'revoked' };
-      case 'rotating':
-        if (key.graceUntil !== null && key.graceUntil > now) return { ok: true, entry, status: 'rotating' };
-        return { ok: false, code: 'auth_rotating', message: MESSAGES.auth_rotating, entry, status: 'rotating' };
-      case 'active':
-        if (key.expiresAt !== null && key.expiresAt <= now) {
-          return { ok: false, code: 'auth_invalid', message: 'API key has expired', entry, status: 'expired' };
-        }
-        return { ok: true, entry, status: 'active' };
-    }
+  /** Whether a known key may authenticate now. Expiry wins over every state but `revoked`. */
+  private check(entry: CachedKey, now: Millis): Resolution {
+    if (entry.state === 'revoked') return { ok: false, code: 'auth_revoked', message: DENIAL_MESSAGES.auth_revoked, entry, status: 'revoked' };
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return { ok: false, code: 'auth_invalid', message: EXPIRED, entry, status: 'expired' };
+    if (entry.state === 'active') return { ok: true, entry, status: 'active' };
+    if (entry.graceUntil !== null && entry.graceUntil > now) return { ok: true, entry, status: 'rotating' };
+    return { ok: false, code: 'auth_rotating', message: DENIAL_MESSAGES.auth_rotating, entry, status: 'rotating' };
   }
 
+  /** Charges a call to the key's limit and its workspace's budget, both or neither. */
   private charge(entry: CachedKey, cost: number): MaybePromise<RateLimitDecision> {
-    return this.limiter.consume(entry.key.id, cost, entry.rateLimit ?? this.config.defaultRateLimit);
+    return this.limiter.consume(
+      [
+        { name: 'key', id: entry.id, policy: entry.rateLimit ?? this.config.defaultRateLimit },
+        { name: 'workspace', id: entry.workspaceId, policy: entry.workspaceRateLimit ?? this.config.workspaceRateLimit },
+      ],
+      cost,
+    );
   }
 
   private recordRefusal(entry: CachedKey, code: DenialCode, ip: string | undefined, now: Millis): void {
     this.usage.refused({
       id: newId('evt', now),
-      workspaceId: entry.key.workspaceId,
+      workspaceId: entry.workspaceId,
       type: 'auth.refused',
-      actorProfileId: entry.key.actorProfileId,
-      keyId: entry.key.id,
+      actorProfileId: entry.actorProfileId,
+      keyId: entry.id,
       code,
       ip: ip ?? null,
       createdAt: now,

@@ -2,27 +2,50 @@ import { LRUCache } from 'lru-cache';
 import type { Invalidation, InvalidationBus } from './invalidation.js';
 import type { ApiKey, RateLimitPolicy } from './model.js';
 
-/** What the hot path needs to know about a key, kept in memory by its hash. */
+/**
+ * What verification needs to know about a key, and nothing more: the cache
+ * holds up to `CADREEN_KEY_CACHE_SIZE` of these, so every field counts.
+ */
 export interface CachedKey {
-  key: Pick<
-    ApiKey,
-    'id' | 'workspaceId' | 'accountId' | 'actorProfileId' | 'state' | 'expiresAt' | 'graceUntil' | 'hash'
-  >;
+  id: ApiKey['id'];
+  workspaceId: ApiKey['workspaceId'];
+  accountId: ApiKey['accountId'];
+  actorProfileId: ApiKey['actorProfileId'];
+  state: ApiKey['state'];
+  expiresAt: ApiKey['expiresAt'];
+  graceUntil: ApiKey['graceUntil'];
+  /** The workspace's own per-key limit, or null for the deployment default. */
   rateLimit: RateLimitPolicy | null;
+  /** The workspace's own budget for all its keys together, or null for the deployment default. */
+  workspaceRateLimit: RateLimitPolicy | null;
 }
 
-const UNKNOWN = Symbol('unknown key');
+export interface KeyCacheOptions {
+  /** Known keys kept at most (0 turns caching off). */
+  max: number;
+  /** Longest a known key stays without being invalidated; each entry gets up to 10 % less, so entries do not all expire together. */
+  ttlMs: number;
+  /** Unknown hashes kept at most, in a cache of their own. */
+  unknownMax: number;
+  unknownTtlMs: number;
+  /** A number in [0, 1) (Math.random by default): spreads expiries. */
+  random?: () => number;
+}
 
 /**
  * The in-process cache in front of the store on the verification path.
- * Known keys stay for `ttlMs`; hashes the store does not know are remembered
- * briefly so a flood of well-formed guesses cannot reach the store each time.
- * Every change to a key invalidates its entry at once, here and — through a
- * connected bus — on every other instance.
+ * Known keys stay until a change invalidates them (here and — through a
+ * connected bus — on every other instance), with a long TTL only as a safety
+ * net. Hashes the store does not know are remembered briefly in a separate,
+ * smaller cache, so a flood of well-formed guesses neither reaches the store
+ * each time nor evicts a single known key.
  */
 export class KeyCache {
-  private readonly entries: LRUCache<string, CachedKey | typeof UNKNOWN>;
-  private readonly unknownTtlMs: number;
+  private readonly known: LRUCache<string, CachedKey>;
+  private readonly unknown: LRUCache<string, true>;
+  private readonly enabled: boolean;
+  private readonly ttlMs: number;
+  private readonly random: () => number;
   private bus: InvalidationBus | undefined;
   /**
    * Bumped by every invalidation. A lookup that started before the latest
@@ -30,14 +53,14 @@ export class KeyCache {
    */
   private generation = 0;
 
-  constructor(options: { max: number; ttlMs: number; unknownTtlMs: number }) {
-    this.entries = new LRUCache({ max: Math.max(1, options.max), ttl: Math.max(1, options.ttlMs) });
-    this.unknownTtlMs = Math.max(1, options.unknownTtlMs);
+  constructor(options: KeyCacheOptions) {
     this.enabled = options.max > 0 && options.ttlMs > 0;
+    this.ttlMs = Math.max(1, options.ttlMs);
+    this.random = options.random ?? Math.random;
+    // ttlAutopurge stays off: expired entries are dropped when read or evicted, with no timer per entry.
+    this.known = new LRUCache({ max: Math.max(1, options.max), ttl: this.ttlMs });
+    this.unknown = new LRUCache({ max: Math.max(1, options.unknownMax), ttl: Math.max(1, options.unknownTtlMs) });
   }
-
-  /** False when caching is turned off (benchmarks of the store path). */
-  private readonly enabled: boolean;
 
   /** Shares invalidations with the other instances through `bus`. */
   connect(bus: InvalidationBus): void {
@@ -53,15 +76,21 @@ export class KeyCache {
 
   /** The cached key, `null` if known to be absent, `undefined` if not cached. */
   get(hash: string): CachedKey | null | undefined {
-    const entry = this.entries.get(hash);
-    return entry === UNKNOWN ? null : entry;
+    const entry = this.known.get(hash);
+    if (entry !== undefined) return entry;
+    return this.unknown.has(hash) ? null : undefined;
   }
 
   /** Caches a store lookup begun at `generation`, unless something was invalidated meanwhile. */
   set(hash: string, entry: CachedKey | null, generation: number): void {
     if (!this.enabled || generation !== this.generation) return;
-    if (entry === null) this.entries.set(hash, UNKNOWN, { ttl: this.unknownTtlMs });
-    else this.entries.set(hash, entry);
+    if (entry === null) this.unknown.set(hash, true);
+    else this.known.set(hash, entry, { ttl: Math.ceil(this.ttlMs * (0.9 + 0.1 * this.random())) });
+  }
+
+  /** Number of known keys held. */
+  get size(): number {
+    return this.known.size;
   }
 
   invalidate(hash: string): void {
@@ -69,7 +98,7 @@ export class KeyCache {
     this.bus?.publish({ hash });
   }
 
-  /** Drops every key of a workspace, e.g. after its rate limit changed. */
+  /** Drops every key of a workspace, e.g. after its rate limits changed. */
   invalidateWorkspace(workspaceId: string): void {
     this.apply({ workspaceId });
     this.bus?.publish({ workspaceId });
@@ -79,16 +108,18 @@ export class KeyCache {
   apply(message: Invalidation): void {
     this.generation++;
     if ('hash' in message) {
-      this.entries.delete(message.hash);
+      this.known.delete(message.hash);
+      this.unknown.delete(message.hash);
       return;
     }
-    for (const [hash, entry] of this.entries.entries()) {
-      if (entry !== UNKNOWN && entry.key.workspaceId === message.workspaceId) this.entries.delete(hash);
+    for (const [hash, entry] of this.known.entries()) {
+      if (entry.workspaceId === message.workspaceId) this.known.delete(hash);
     }
   }
 
   clear(): void {
     this.generation++;
-    this.entries.clear();
+    this.known.clear();
+    this.unknown.clear();
   }
 }

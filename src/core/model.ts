@@ -40,6 +40,8 @@ export interface Workspace {
   name: string;
   /** The workspace's own limit per key, or null to use the deployment default. */
   rateLimit: RateLimitPolicy | null;
+  /** The budget all keys of the workspace share together, or null to use the deployment default. */
+  workspaceRateLimit: RateLimitPolicy | null;
   createdAt: Millis;
 }
 
@@ -97,8 +99,13 @@ export interface AuditEvent {
   createdAt: Millis;
 }
 
+/**
+ * What a key's status is at `now`. Expiry wins over every state but `revoked`:
+ * a rotated key inside its grace period is expired all the same once past
+ * `expiresAt`.
+ */
 export function keyStatus(key: Pick<ApiKey, 'state' | 'expiresAt'>, now: Millis): KeyStatus {
-  if (key.state === 'active' && key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  if (key.state !== 'revoked' && key.expiresAt !== null && key.expiresAt <= now) return 'expired';
   return key.state;
 }
 

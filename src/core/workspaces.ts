@@ -7,8 +7,22 @@ import type { AuditEvent, AuditEventType, Millis, RateLimitPolicy, Workspace } f
 
 export interface WorkspaceChanges {
   name?: string;
-  /** A limit of the workspace's own, or null to return to the deployment default. */
+  /** A per-key limit of the workspace's own, or null to return to the deployment default. */
   rateLimit?: RateLimitPolicy | null;
+  /** A budget for all the workspace's keys together, or null to return to the deployment default. */
+  workspaceRateLimit?: RateLimitPolicy | null;
+}
+
+/** A limit in force and where it comes from. */
+export interface EffectiveLimit {
+  policy: RateLimitPolicy;
+  source: 'workspace' | 'default';
+}
+
+/** The limits in force for a workspace: each key's, and the budget its keys share. */
+export interface WorkspaceLimits {
+  perKey: EffectiveLimit;
+  workspace: EffectiveLimit;
 }
 
 /** Workspaces: created and changed with the admin token, read by their own keys too. */
@@ -18,14 +32,25 @@ export class WorkspaceService {
     private readonly cache: KeyCache,
     private readonly cursors: CursorCodec,
     private readonly systemProfileOf: (accountId: string) => Promise<string>,
+    private readonly defaults: { perKey: RateLimitPolicy; workspace: RateLimitPolicy },
     private readonly clock: () => Millis = Date.now,
   ) {}
+
+  /** The limits in force for `workspace`: its own where it sets them, the deployment's otherwise. */
+  limitsOf(workspace: Workspace): WorkspaceLimits {
+    const effective = (own: RateLimitPolicy | null, fallback: RateLimitPolicy): EffectiveLimit =>
+      own ? { policy: own, source: 'workspace' } : { policy: fallback, source: 'default' };
+    return { perKey: effective(workspace.rateLimit, this.defaults.perKey), workspace: effective(workspace.workspaceRateLimit, this.defaults.workspace) };
+  }
 
   /**
    * Creates a workspace in `accountId`, or — when left out — in the
    * deployment's only account (an error if there are none or several).
    */
-  async create(input: { name: string; accountId?: string; rateLimit?: RateLimitPolicy | null }, ip?: string): Promise<Workspace> {
+  async create(
+    input: { name: string; accountId?: string; rateLimit?: RateLimitPolicy | null; workspaceRateLimit?: RateLimitPolicy | null },
+    ip?: string,
+  ): Promise<Workspace> {
     const accountId = input.accountId ?? (await this.soleAccountId());
     if (!(await this.store.findAccount(accountId))) {
       throw invalidRequest('no such account', [{ field: 'account_id', message: 'unknown account' }]);
@@ -36,6 +61,7 @@ export class WorkspaceService {
       accountId,
       name: input.name,
       rateLimit: input.rateLimit ?? null,
+      workspaceRateLimit: input.workspaceRateLimit ?? null,
       createdAt: now,
     };
     await this.store.insertWorkspace(workspace, await this.event(workspace, 'workspace.created', now, ip));
@@ -64,8 +90,8 @@ export class WorkspaceService {
     const now = this.clock();
     const updated = await this.store.updateWorkspace(id, changes, await this.event(existing, 'workspace.updated', now, ip));
     if (!updated) throw notFound('workspace');
-    // Cached keys carry their workspace's limit.
-    if (changes.rateLimit !== undefined) this.cache.invalidateWorkspace(id);
+    // Cached keys carry their workspace's limits.
+    if (changes.rateLimit !== undefined || changes.workspaceRateLimit !== undefined) this.cache.invalidateWorkspace(id);
     return updated;
   }
 

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthOutcome, Principal } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
-import { CadreenError } from '../core/errors.js';
+import { tightestWindow } from '../limits/rate-limiter.js';
+import { sendError } from './errors.js';
 
 /** Who may call a route: anyone, any authenticated caller, or the admin token only. */
 export type RouteAccess = 'public' | 'authenticated' | 'admin';
@@ -25,67 +26,74 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /**
  * The response fields an authentication outcome sets, appended to `into` as
- * name, value, name, value…: the IETF rate-limit fields and their older
- * spellings, `Retry-After` when the limit refused the call, and
- * `Cadreen-Key-Status` while a rotated key is in its grace period.
+ * name, value, name, value…: the IETF rate-limit fields for every policy that
+ * was charged (`"key"` and `"workspace"`, or `"client"` when a client's failed
+ * attempts are throttled) and, for older clients, the single-policy fields of
+ * the window closest to exhaustion; `Retry-After` when a limit refused the
+ * call, and `Cadreen-Key-Status` while a rotated key is in its grace period.
  */
 export function appendAuthHeaders(into: string[], outcome: AuthOutcome): string[] {
   const decision = outcome.rateLimit;
   if (decision) {
+    const tightest = tightestWindow(decision);
     into.push(
       'ratelimit-policy',
-      `"key";q=${decision.limit};w=${decision.windowSeconds}`,
+      decision.windows.map((w) => `"${w.name}";q=${w.limit};w=${w.windowSeconds}`).join(', '),
       'ratelimit',
-      `"key";r=${decision.remaining};t=${decision.resetSeconds}`,
+      decision.windows.map((w) => `"${w.name}";r=${w.remaining};t=${w.resetSeconds}`).join(', '),
       'ratelimit-limit',
-      String(decision.limit),
+      String(tightest.limit),
       'ratelimit-remaining',
-      String(decision.remaining),
+      String(tightest.remaining),
       'ratelimit-reset',
-      String(decision.resetSeconds),
+      String(tightest.resetSeconds),
     );
   }
   if (outcome.ok) {
     if (outcome.principal.kind === 'key' && outcome.principal.status === 'rotating') into.push('cadreen-key-status', 'rotating');
   } else if (outcome.code === 'rate_limited') {
-    into.push('retry-after', String(decision?.resetSeconds ?? 1));
+    into.push('retry-after', String(decision ? tightestWindow(decision).resetSeconds : 1));
   }
   return into;
 }
 
+/** Whether a request announced a body that has not been read yet. */
+const announcesBody = (request: FastifyRequest): boolean =>
+  request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
+
 /**
  * The `onRequest` hook of every non-public route: it authenticates before the
- * body is read, so a caller without a valid key learns nothing and costs little.
- * It is callback-style so that a cached key is admitted in the same tick.
+ * body is read, so a caller without a valid key learns nothing and costs
+ * little. A refusal is answered at once — closing the connection when a body
+ * was announced, so nobody can hold it open by sending that body slowly. It
+ * is callback-style so that a cached key is admitted in the same tick.
  */
 export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
-  function admit(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply): void {
-    const headers = appendAuthHeaders(['request-id', request.id], outcome);
+  function finish(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+    const headers = appendAuthHeaders(['request-id', request.id, 'cache-control', 'no-store'], outcome);
     for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]);
-    if (!outcome.ok) throw new CadreenError(outcome.code, outcome.message);
+    if (!outcome.ok) {
+      if (announcesBody(request)) reply.header('connection', 'close');
+      sendError(reply, request, outcome.code, outcome.message);
+      return;
+    }
     const { principal } = outcome;
     if (access === 'admin' && principal.kind !== 'admin') {
-      throw new CadreenError('auth_forbidden', 'this route needs the admin token');
+      sendError(reply, request, 'auth_forbidden', 'this route needs the admin token');
+      return;
     }
     request.principal = principal;
+    done();
   }
 
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
-    const finish = (outcome: AuthOutcome) => {
-      try {
-        admit(outcome, request, reply);
-      } catch (error) {
-        return done(error as Error);
-      }
-      done();
-    };
     try {
       const outcome = cadreen.auth.authenticate(request.headers.authorization, {
         cost: cost ? cost(request) : 1,
         ip: request.ip,
       });
-      if (outcome instanceof Promise) outcome.then(finish, done);
-      else finish(outcome);
+      if (outcome instanceof Promise) outcome.then((settled) => finish(settled, request, reply, done), done);
+      else finish(outcome, request, reply, done);
     } catch (error) {
       done(error as Error);
     }

@@ -121,28 +121,41 @@ export const RateLimitSetting = Type.Object(
   { additionalProperties: false },
 );
 
+const EffectiveRateLimit = (description: string) =>
+  Type.Object(
+    {
+      limit: Type.Integer(),
+      window_seconds: Type.Integer(),
+      source: StringEnum(['workspace', 'default']),
+    },
+    { description },
+  );
+
 export const CadreenWorkspace = Type.Object(
   {
     id: Type.String(),
     account_id: Type.String(),
     name: Type.String(),
     created_at: Timestamp,
-    rate_limit: Type.Object({
-      limit: Type.Integer(),
-      window_seconds: Type.Integer(),
-      source: StringEnum(['workspace', 'default']),
-    }),
+    rate_limit: EffectiveRateLimit('The limit of each key'),
+    workspace_rate_limit: EffectiveRateLimit('The budget all keys of the workspace share together'),
   }
 );
 
+/** Limits an admin may set on a workspace; `null` returns to the deployment default. */
+const WorkspaceLimits = {
+  rate_limit: Type.Optional(Nullable(RateLimitSetting)),
+  workspace_rate_limit: Type.Optional(Nullable(RateLimitSetting)),
+};
+
 export const CreateWorkspaceBody = Type.Object(
-  { name: Name, account_id: Type.Optional(Type.String({ maxLength: 64 })), rate_limit: Type.Optional(Nullable(RateLimitSetting)) },
+  { name: Name, account_id: Type.Optional(Type.String({ maxLength: 64 })), ...WorkspaceLimits },
   { additionalProperties: false },
 );
 export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
 
 export const UpdateWorkspaceBody = Type.Object(
-  { name: Type.Optional(Name), rate_limit: Type.Optional(Nullable(RateLimitSetting)) },
+  { name: Type.Optional(Name), ...WorkspaceLimits },
   { additionalProperties: false },
 );
 export type UpdateWorkspaceBody = Static<typeof UpdateWorkspaceBody>;

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ERROR_CODES } from '../../core/errors.js';
+import { ERROR_CODES, invalidRequest } from '../../core/errors.js';
+import { parseTimestamp } from '../../core/timestamps.js';
 
 /**
  * `T` or JSON null. Scalars and plain objects become `type: [T, "null"]`
@@ -63,5 +64,15 @@ export const AUTHENTICATED_ERRORS = {
 };
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-export const millis = (timestamp: string | null | undefined): number | null | undefined =>
-  timestamp === undefined ? undefined : timestamp === null ? null : Date.parse(timestamp);
+
+/** A request's timestamp field in epoch ms (`null` clears it); anything but RFC 3339 within 1970–9999 is `invalid_request` naming `field`. */
+export function millis(timestamp: string | null | undefined, field: string): number | null | undefined {
+  if (timestamp === undefined || timestamp === null) return timestamp;
+  const value = parseTimestamp(timestamp);
+  if (value === undefined) {
+    throw invalidRequest(`${field} is not a valid timestamp`, [
+      { field, message: 'must be an RFC 3339 timestamp between 1970 and 9999, e.g. 2030-01-31T12:00:00Z' },
+    ]);
+  }
+  return value;
+}

@@ -40,7 +40,7 @@ export function cadreenApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): voi
         description: body.description,
         labels: body.labels,
         externalId: body.external_id,
-        expiresAt: millis(body.expires_at),
+        expiresAt: millis(body.expires_at, 'expires_at'),
       });
       return reply.code(201).send(presentIssuedKey(issued));
     },
@@ -92,7 +92,7 @@ export function cadreenApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): voi
         description: body.description,
         labels: body.labels,
         externalId: body.external_id,
-        expiresAt: millis(body.expires_at),
+        expiresAt: millis(body.expires_at, 'expires_at'),
       });
       return presentKey(key);
     },

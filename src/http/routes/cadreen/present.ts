@@ -1,5 +1,7 @@
 import type { Principal, Verification } from '../../../core/auth.js';
-import { keyStatus, type ApiKey, type AuditEvent, type RateLimitPolicy, type Workspace } from '../../../core/model.js';
+import { keyStatus, type ApiKey, type AuditEvent, type Workspace } from '../../../core/model.js';
+import type { EffectiveLimit, WorkspaceLimits } from '../../../core/workspaces.js';
+import { tightestWindow, type RateLimitDecision } from '../../../limits/rate-limiter.js';
 import { iso } from '../../schemas/common.js';
 
 /** Domain → JSON of the Cadreen dialect (snake_case, absent values as null). */
@@ -48,19 +50,23 @@ export function presentEvent(event: AuditEvent) {
   };
 }
 
-export function presentWorkspace(workspace: Workspace, defaultRateLimit: RateLimitPolicy) {
-  const policy = workspace.rateLimit ?? defaultRateLimit;
+const presentLimit = ({ policy, source }: EffectiveLimit) => ({ limit: policy.limit, window_seconds: policy.windowSeconds, source });
+
+export function presentWorkspace(workspace: Workspace, limits: WorkspaceLimits) {
   return {
     id: workspace.id,
     account_id: workspace.accountId,
     name: workspace.name,
     created_at: iso(workspace.createdAt)!,
-    rate_limit: {
-      limit: policy.limit,
-      window_seconds: policy.windowSeconds,
-      source: workspace.rateLimit ? ('workspace' as const) : ('default' as const),
-    },
+    rate_limit: presentLimit(limits.perKey),
+    workspace_rate_limit: presentLimit(limits.workspace),
   };
+}
+
+/** The window closest to exhaustion, as the verify answer's `ratelimit`. */
+function presentTightestWindow(decision: RateLimitDecision) {
+  const window = tightestWindow(decision);
+  return { limit: window.limit, remaining: window.remaining, reset: window.resetSeconds };
 }
 
 export function presentVerification(result: Verification) {
@@ -70,14 +76,6 @@ export function presentVerification(result: Verification) {
     ...(result.workspaceId ? { workspace_id: result.workspaceId } : {}),
     ...(result.keyId ? { key_id: result.keyId } : {}),
     ...(result.status ? { status: result.status } : {}),
-    ...(result.rateLimit
-      ? {
-          ratelimit: {
-            limit: result.rateLimit.limit,
-            remaining: result.rateLimit.remaining,
-            reset: result.rateLimit.resetSeconds,
-          },
-        }
-      : {}),
+    ...(result.rateLimit ? { ratelimit: presentTightestWindow(result.rateLimit) } : {}),
   };
 }

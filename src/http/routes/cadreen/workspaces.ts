@@ -22,8 +22,7 @@ const policyOf = (setting: { limit: number; window_seconds: number } | null | un
 export function cadreenWorkspaceRoutes(app: FastifyInstance, cadreen: Cadreen): void {
   const base = '/api/v1/maas/workspaces';
   const tags = ['Cadreen: workspaces'];
-  const present = (workspace: Parameters<typeof presentWorkspace>[0]) =>
-    presentWorkspace(workspace, cadreen.config.defaultRateLimit);
+  const present = (workspace: Parameters<typeof presentWorkspace>[0]) => presentWorkspace(workspace, cadreen.workspaces.limitsOf(workspace));
 
   app.post<{ Body: CreateWorkspaceBody }>(base, {
     config: { access: 'admin' },
@@ -34,9 +33,14 @@ export function cadreenWorkspaceRoutes(app: FastifyInstance, cadreen: Cadreen): 
       response: { 201: CadreenWorkspace, ...AUTHENTICATED_ERRORS },
     },
     handler: async (request, reply) => {
-      const { name, account_id, rate_limit } = request.body;
+      const { name, account_id, rate_limit, workspace_rate_limit } = request.body;
       const workspace = await cadreen.workspaces.create(
-        { name, ...(account_id ? { accountId: account_id } : {}), rateLimit: policyOf(rate_limit) ?? null },
+        {
+          name,
+          ...(account_id ? { accountId: account_id } : {}),
+          rateLimit: policyOf(rate_limit) ?? null,
+          workspaceRateLimit: policyOf(workspace_rate_limit) ?? null,
+        },
         request.ip,
       );
       return reply.code(201).send(present(workspace));
@@ -78,17 +82,22 @@ export function cadreenWorkspaceRoutes(app: FastifyInstance, cadreen: Cadreen): 
     config: { access: 'admin' },
     schema: {
       tags,
-      summary: 'Rename a workspace or set its per-key rate limit (admin token)',
+      summary: 'Rename a workspace, or set its per-key rate limit or its shared budget (admin token)',
       params: WorkspaceIdParam,
       body: UpdateWorkspaceBody,
       response: { 200: CadreenWorkspace, ...AUTHENTICATED_ERRORS },
     },
     handler: async (request) => {
-      const { name, rate_limit } = request.body;
+      const { name, rate_limit, workspace_rate_limit } = request.body;
       const rateLimit = policyOf(rate_limit);
+      const workspaceRateLimit = policyOf(workspace_rate_limit);
       const workspace = await cadreen.workspaces.update(
         request.params.workspace_id,
-        { ...(name !== undefined ? { name } : {}), ...(rateLimit !== undefined ? { rateLimit } : {}) },
+        {
+          ...(name !== undefined ? { name } : {}),
+          ...(rateLimit !== undefined ? { rateLimit } : {}),
+          ...(workspaceRateLimit !== undefined ? { workspaceRateLimit } : {}),
+        },
         request.ip,
       );
       return present(workspace);

@@ -79,7 +79,7 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
         labels: metadata.labels,
         externalId: metadata.externalId,
         description: spec?.description,
-        expiresAt: millis(spec?.expiresAt),
+        expiresAt: millis(spec?.expiresAt, 'spec.expiresAt'),
       });
       return reply.code(201).send(presentApiKey(issued.key, { token: issued.plaintext }));
     },
@@ -117,7 +117,7 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
         labels: metadata.labels,
         externalId: metadata.externalId,
         description: spec.description,
-        expiresAt: millis(spec.expiresAt),
+        expiresAt: millis(spec.expiresAt, 'spec.expiresAt'),
       });
       return presentApiKey(key);
     },
