@@ -7,6 +7,7 @@ import { initAccount } from './bootstrap.js';
 import type { InvalidationBus } from './invalidation.js';
 import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
+import { ReadinessProbe } from './readiness.js';
 import type { Millis, RateLimitPolicy } from './model.js';
 import { ScopeResolver } from './scope.js';
 import { UsageRecorder, type BatchLogger } from './usage-recorder.js';
@@ -16,10 +17,19 @@ export interface CoreConfig {
   keyPrefix: string;
   pepper?: string;
   adminToken?: string;
+  /** Each key's limit unless its workspace sets one. */
   defaultRateLimit: RateLimitPolicy;
+  /** What all keys of a workspace share together unless it sets its own budget (default 6000/60s). */
+  workspaceRateLimit?: RateLimitPolicy;
+  /** Refused authentications allowed per client address (default 60/60s). */
+  authFailureLimit?: RateLimitPolicy;
+  /** Non-revoked keys a workspace may hold (default 10 000). */
+  maxKeysPerWorkspace?: number;
   /** How often last-use times and refusals are written (default 1 s). */
   flushIntervalMs?: number;
-  /** Known keys stay cached this long at most (default 60 s; 0 turns the cache off); changes invalidate at once. */
+  /** Known keys kept in memory (default 100 000). */
+  keyCacheSize?: number;
+  /** Longest a known key stays cached without a change invalidating it (default 5 min; 0 turns the cache off). */
   cacheTtlMs?: number;
   /** Cap on `auth.refused` events per key and minute (default 10). */
   maxRefusalsPerKeyMinute?: number;
@@ -39,6 +49,8 @@ export interface Cadreen {
   cache: KeyCache;
   usage: UsageRecorder;
   init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
+  /** Resolves when the store takes writes; probed at most every 5 s, throws StoreUnavailableError otherwise. */
+  ready(): Promise<void>;
   /** Writes pending usage and refusals, then closes the limiter and the store. */
   close(): Promise<void>;
 }
@@ -56,18 +68,39 @@ export async function createCadreen(deps: {
   const { store, limiter, bus, config } = deps;
   const clock = config.clock ?? Date.now;
   const cursors = new CursorCodec(await store.secret('cursor'));
-  const ttlMs = config.cacheTtlMs ?? 60_000;
-  const cache = new KeyCache({ max: ttlMs > 0 ? 100_000 : 0, ttlMs, unknownTtlMs: Math.min(ttlMs, 10_000) });
+  const ttlMs = config.cacheTtlMs ?? 300_000;
+  const cache = new KeyCache({
+    max: ttlMs > 0 ? (config.keyCacheSize ?? 100_000) : 0,
+    ttlMs,
+    unknownMax: 10_000,
+    unknownTtlMs: Math.min(ttlMs, 10_000),
+  });
   if (bus) cache.connect(bus);
   const usage = new UsageRecorder(store, {
     flushIntervalMs: config.flushIntervalMs ?? 1000,
     maxRefusalsPerKeyMinute: config.maxRefusalsPerKeyMinute ?? 10,
     ...(config.logger ? { logger: config.logger } : {}),
   });
-  const auth = new Authenticator(config, store, cache, limiter, usage, clock);
+  const workspaceRateLimit = config.workspaceRateLimit ?? { limit: 6000, windowSeconds: 60 };
+  const auth = new Authenticator(
+    { ...config, workspaceRateLimit, authFailureLimit: config.authFailureLimit ?? { limit: 60, windowSeconds: 60 } },
+    store,
+    cache,
+    limiter,
+    usage,
+    clock,
+  );
   const scopes = new ScopeResolver(store, auth);
-  const apiKeys = new ApiKeyService(store, cache, cursors, config, clock);
-  const workspaces = new WorkspaceService(store, cache, cursors, (id) => scopes.systemProfileOf(id), clock);
+  const apiKeys = new ApiKeyService(store, cache, cursors, { ...config, maxKeysPerWorkspace: config.maxKeysPerWorkspace ?? 10_000 }, clock);
+  const readiness = new ReadinessProbe(store, clock);
+  const workspaces = new WorkspaceService(
+    store,
+    cache,
+    cursors,
+    (id) => scopes.systemProfileOf(id),
+    { perKey: config.defaultRateLimit, workspace: workspaceRateLimit },
+    clock,
+  );
   const audit = new AuditService(store, cursors);
   return {
     config,
@@ -80,6 +113,7 @@ export async function createCadreen(deps: {
     cache,
     usage,
     init: (input) => initAccount({ store, workspaces, apiKeys }, input, clock()),
+    ready: () => readiness.check(),
     async close() {
       await usage.close();
       await limiter.close();
