@@ -12,14 +12,23 @@ export interface Config {
   redisUrl?: string;
   /** Prefix of every Redis key and channel, so deployments can share a Redis. */
   redisPrefix: string;
-  /** How long a verified key stays in the in-process cache; 0 turns the cache off. */
+  /** Longest a verified key stays in the in-process cache without a change invalidating it; 0 turns the cache off. */
   cacheTtlMs: number;
+  /** Known keys kept in the in-process cache. */
+  keyCacheSize: number;
   port: number;
   host: string;
   adminToken?: string;
   keyPrefix: string;
   pepper?: string;
+  /** Each key's limit, unless its workspace sets one. */
   rateLimit: RateLimitPolicy;
+  /** The budget all keys of a workspace share, unless the workspace sets one. */
+  workspaceRateLimit: RateLimitPolicy;
+  /** Refused authentications allowed per client address before it is answered 429. */
+  authFailureLimit: RateLimitPolicy;
+  /** Non-revoked keys one workspace may hold. */
+  maxKeysPerWorkspace: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** A request's headers and body must arrive within this long, or it is answered 408. */
   requestTimeoutMs: number;
@@ -92,7 +101,9 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
   };
   const databasePoolSize = integer('CADREEN_DATABASE_POOL_SIZE', 10, 1, 1000);
   const databaseTimeoutMs = integer('CADREEN_DATABASE_TIMEOUT_MS', 5000, 100, 600_000);
-  const cacheTtlMs = integer('CADREEN_CACHE_TTL_MS', 60_000, 0, 3_600_000);
+  const cacheTtlMs = integer('CADREEN_CACHE_TTL_MS', 300_000, 0, 86_400_000);
+  const keyCacheSize = integer('CADREEN_KEY_CACHE_SIZE', 100_000, 1, 10_000_000);
+  const maxKeysPerWorkspace = integer('CADREEN_MAX_KEYS_PER_WORKSPACE', 10_000, 1, 100_000_000);
 
   const redisUrl = read('CADREEN_REDIS_URL');
   const redisPrefix = read('CADREEN_REDIS_PREFIX') ?? 'cadreen:';
@@ -118,8 +129,13 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     throw new ConfigError('CADREEN_KEY_PEPPER is invalid: expected at least 16 characters');
   }
 
-  const rateLimitText = read('CADREEN_RATE_LIMIT') ?? '600/60s';
-  const rateLimit = parseRateLimit(rateLimitText) ?? fail('CADREEN_RATE_LIMIT', rateLimitText, '<requests>/<window>, e.g. 600/60s');
+  const policy = (name: string, fallback: string): RateLimitPolicy => {
+    const text = read(name) ?? fallback;
+    return parseRateLimit(text) ?? fail(name, text, `<requests>/<window> with a window of at most 24h, e.g. ${fallback}`);
+  };
+  const rateLimit = policy('CADREEN_RATE_LIMIT', '600/60s');
+  const workspaceRateLimit = policy('CADREEN_WORKSPACE_RATE_LIMIT', '6000/60s');
+  const authFailureLimit = policy('CADREEN_AUTH_FAILURE_LIMIT', '60/60s');
 
   const logLevel = (read('CADREEN_LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) fail('CADREEN_LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
@@ -138,10 +154,14 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     databaseTimeoutMs,
     redisPrefix,
     cacheTtlMs,
+    keyCacheSize,
     port,
     host,
     keyPrefix,
     rateLimit,
+    workspaceRateLimit,
+    authFailureLimit,
+    maxKeysPerWorkspace,
     logLevel,
     requestTimeoutMs,
     shutdownTimeoutMs,

@@ -57,7 +57,11 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
     config: {
       keyPrefix: config.keyPrefix,
       defaultRateLimit: config.rateLimit,
+      workspaceRateLimit: config.workspaceRateLimit,
+      authFailureLimit: config.authFailureLimit,
+      maxKeysPerWorkspace: config.maxKeysPerWorkspace,
       cacheTtlMs: config.cacheTtlMs,
+      keyCacheSize: config.keyCacheSize,
       ...(config.pepper ? { pepper: config.pepper } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(logger ? { logger } : {}),

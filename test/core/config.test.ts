@@ -8,12 +8,18 @@ describe('configuration', () => {
       databasePoolSize: 10,
       databaseTimeoutMs: 5000,
       redisPrefix: 'cadreen:',
-      cacheTtlMs: 60_000,
+      cacheTtlMs: 300_000,
+      keyCacheSize: 100_000,
       port: 8080,
       host: '127.0.0.1',
       keyPrefix: 'sk_cadreen_',
       rateLimit: { limit: 600, windowSeconds: 60 },
+      workspaceRateLimit: { limit: 6000, windowSeconds: 60 },
+      authFailureLimit: { limit: 60, windowSeconds: 60 },
+      maxKeysPerWorkspace: 10_000,
       logLevel: 'info',
+      requestTimeoutMs: 30_000,
+      shutdownTimeoutMs: 10_000,
     });
   });
 
@@ -28,11 +34,25 @@ describe('configuration', () => {
         CADREEN_KEY_PREFIX: 'sk_acme_',
         CADREEN_KEY_PEPPER: 'pepper-0123456789',
         CADREEN_RATE_LIMIT: '100/1m',
+        CADREEN_WORKSPACE_RATE_LIMIT: '1000/1m',
+        CADREEN_AUTH_FAILURE_LIMIT: '10/5m',
+        CADREEN_MAX_KEYS_PER_WORKSPACE: '50',
+        CADREEN_KEY_CACHE_SIZE: '200000',
         CADREEN_LOG_LEVEL: 'warn',
       },
       { port: '9100' },
     );
-    expect(config).toMatchObject({ port: 9100, host: '0.0.0.0', keyPrefix: 'sk_acme_', rateLimit: { limit: 100, windowSeconds: 60 }, logLevel: 'warn' });
+    expect(config).toMatchObject({
+      port: 9100,
+      host: '0.0.0.0',
+      keyPrefix: 'sk_acme_',
+      rateLimit: { limit: 100, windowSeconds: 60 },
+      workspaceRateLimit: { limit: 1000, windowSeconds: 60 },
+      authFailureLimit: { limit: 10, windowSeconds: 300 },
+      maxKeysPerWorkspace: 50,
+      keyCacheSize: 200_000,
+      logLevel: 'warn',
+    });
   });
 
   it.each([
@@ -45,6 +65,10 @@ describe('configuration', () => {
     ['CADREEN_KEY_PEPPER', 'tiny'],
     ['CADREEN_RATE_LIMIT', 'lots'],
     ['CADREEN_RATE_LIMIT', '0/60s'],
+    ['CADREEN_WORKSPACE_RATE_LIMIT', '6000/2d'],
+    ['CADREEN_AUTH_FAILURE_LIMIT', 'sixty'],
+    ['CADREEN_MAX_KEYS_PER_WORKSPACE', '0'],
+    ['CADREEN_KEY_CACHE_SIZE', '-5'],
     ['CADREEN_LOG_LEVEL', 'loud'],
     ['CADREEN_DATABASE_POOL_SIZE', '0'],
     ['CADREEN_DATABASE_TIMEOUT_MS', 'soon'],

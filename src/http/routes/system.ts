@@ -17,9 +17,9 @@ export function systemRoutes(app: FastifyInstance, cadreen: Cadreen, openapi: Op
   });
 
   app.get('/readyz', {
-    schema: { tags, summary: 'The store is reachable', response: { 200: Status, 503: ErrorBody } },
+    schema: { tags, summary: 'The store takes writes (probed at most every 5 s)', response: { 200: Status, 503: ErrorBody } },
     handler: async () => {
-      await cadreen.store.ping();
+      await cadreen.ready();
       return { status: 'ok' };
     },
   });
