@@ -20,8 +20,9 @@ describe('Cadreen dialect: runtime', () => {
     const response = await h.request('GET', '/api/v1/cadreen/health', { key: ws.key });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: 'ok', workspace_id: ws.workspaceId, key_id: ws.keyId });
-    expect(response.headers['ratelimit-policy']).toBe('"key";q=100000;w=60');
-    expect(response.headers['ratelimit']).toMatch(/^"key";r=\d+;t=\d+$/);
+    expect(response.headers['ratelimit-policy']).toBe('"key";q=100000;w=60, "workspace";q=1000000;w=60');
+    expect(response.headers['ratelimit']).toMatch(/^"key";r=\d+;t=\d+, "workspace";r=\d+;t=\d+$/);
+    expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['ratelimit-limit']).toBe('100000');
     expect(Number(response.headers['ratelimit-remaining'])).toBeLessThan(100000);
     expect(Number(response.headers['ratelimit-reset'])).toBeGreaterThanOrEqual(1);
@@ -79,7 +80,7 @@ describe('rate limits', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(refused.headers['ratelimit']).toMatch(/^"key";r=0;t=\d+$/);
+    expect(refused.headers['ratelimit']).toMatch(/^"key";r=0;t=\d+, "workspace";r=\d+;t=\d+$/);
   });
 
   it('charges includeInfo=true two units', async () => {
@@ -103,7 +104,7 @@ describe('rate limits', () => {
     const patched = await h.request('PATCH', `/api/v1/maas/workspaces/${ws.workspaceId}`, { key: ADMIN_TOKEN, body: { rate_limit: { limit: 50, window_seconds: 10 } } });
     expect(patched.body.rate_limit).toEqual({ limit: 50, window_seconds: 10, source: 'workspace' });
     const after = await h.request('GET', '/api/v1/cadreen/health', { key });
-    expect(after.headers['ratelimit-policy']).toBe('"key";q=50;w=10');
+    expect(after.headers['ratelimit-policy']).toBe('"key";q=50;w=10, "workspace";q=1000000;w=60');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createCadreen, type Cadreen } from '../../src/core/cadreen.js';
+import { createCadreen, type Cadreen, type CoreConfig } from '../../src/core/cadreen.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/core/key-format.js';
 import type { RateLimitPolicy } from '../../src/core/model.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
@@ -44,6 +44,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   rateLimit?: RateLimitPolicy;
+  /** Overrides of the core's other limits (by default far above what any test sends). */
+  limits?: Pick<CoreConfig, 'workspaceRateLimit' | 'authFailureLimit' | 'maxKeysPerWorkspace'>;
   /**
    * `inject` (default) calls the app in-process; `socket` listens on a free
    * loopback port and sends real HTTP, so requests meet Node's parser and the
@@ -69,6 +71,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       keyPrefix: DEFAULT_KEY_PREFIX,
       adminToken: ADMIN_TOKEN,
       defaultRateLimit: options.rateLimit ?? { limit: 100_000, windowSeconds: 60 },
+      workspaceRateLimit: { limit: 1_000_000, windowSeconds: 60 },
+      authFailureLimit: { limit: 1_000_000, windowSeconds: 60 },
+      ...options.limits,
       clock,
     },
   });
