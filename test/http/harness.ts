@@ -5,6 +5,7 @@ import type { RateLimitPolicy } from '../../src/core/model.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -54,6 +55,8 @@ export interface HarnessOptions {
   transport?: 'inject' | 'socket';
   /** Passed to `buildApp` (a logger, access lines). */
   app?: AppOptions;
+  /** The store to serve from (default: a new in-memory SQLite store); closed with the harness. */
+  store?: Store;
 }
 
 /**
@@ -65,7 +68,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   let offset = 0;
   const clock = () => Date.now() + offset;
   const cadreen = await createCadreen({
-    store: await openSqliteStore(':memory:'),
+    store: options.store ?? (await openSqliteStore(':memory:')),
     limiter: new MemoryRateLimiter(),
     config: {
       keyPrefix: DEFAULT_KEY_PREFIX,
