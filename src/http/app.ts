@@ -118,6 +118,22 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/**
+ * Requests Node would answer or drop itself, outside the error shape: an
+ * `Expect` other than `100-continue` (Node's empty 417; the expectation is
+ * ignored, as RFC 9110 allows, and the request served) and `CONNECT` (Node
+ * drops the connection; it is answered 405).
+ */
+function answerWhatNodeWouldRefuse(app: FastifyInstance, served: Set<string>): void {
+  app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
+  app.server.on('connect', (_request, socket: Socket) => {
+    const requestId = newRequestId();
+    socket.on('error', () => socket.destroy());
+    socket.end(rawErrorResponse('method_not_allowed', 'CONNECT is not served here', requestId, { Allow: [...served].join(', ') }));
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+}
+
 /** The HTTP server: both dialects over the one domain in `cadreen`. */
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -141,6 +157,8 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     // interval (30 s by default), so the limit is honoured within a quarter of itself, at most 1 s late.
     requestTimeout,
     http: {
+      // Nothing here depends on Host; without this Node answers its absence with an empty 400 of its own.
+      requireHostHeader: false,
       requestTimeout,
       headersTimeout: requestTimeout,
       connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeout / 4)),
@@ -151,6 +169,8 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validators());
+  const served = new Set<string>();
+  answerWhatNodeWouldRefuse(app, served);
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');
@@ -178,6 +198,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   // Hooks go only on the routes that need them: a public probe pays for none of authentication.
   app.addHook('onRoute', (route) => {
     openapi.collect(route);
+    for (const method of hooks(route.method)) served.add(method);
     const { access = 'public', cost } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number };
     const onRequest = hooks(route.onRequest);
     if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost));

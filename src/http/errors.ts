@@ -62,11 +62,13 @@ export function sendError(
  * for refusals Node's parser raises before there is a request to answer
  * (headers too large, malformed HTTP, a request too slow to arrive).
  */
-export function rawErrorResponse(code: ErrorCode, message: string, requestId: string): string {
+export function rawErrorResponse(code: ErrorCode, message: string, requestId: string, headers: Record<string, string> = {}): string {
   const status = statusOf(code);
   const body = JSON.stringify(errorBody(code, message, requestId));
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    extra +
     `Content-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     `Request-Id: ${requestId}\r\n` +
