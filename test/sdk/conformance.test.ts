@@ -121,6 +121,7 @@ describe('SDK conformance fixture', () => {
     const codes = new Set<string>([
       ...CASES.steps.filter((step: Json) => step.expect.error).map((step: Json) => step.expect.error.code),
       ...CASES.canned.map((canned: Json) => canned.expect.code),
+      ...CASES.retries.filter((retry: Json) => retry.expect.error).map((retry: Json) => retry.expect.error.code),
     ]);
     expect([...codes].sort()).toEqual([...ERROR_CODES].sort());
   });
@@ -139,6 +140,7 @@ describe('SDK conformance (sdks/conformance/cases.json): TypeScript', () => {
     Object.assign(vars, JSON.parse(line));
   });
   afterAll(async () => {
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
@@ -179,30 +181,62 @@ describe('SDK conformance (sdks/conformance/cases.json): TypeScript', () => {
       for (const [name, path] of Object.entries<string>(step.save ?? {})) vars[name] = at(result, path);
     }
   });
+});
 
-  describe('canned answers', () => {
-    let stub: Server;
-    let next: Json;
-    let url: string;
-    beforeAll(async () => {
-      stub = createServer((_request, response) => {
-        response.writeHead(next.status, { 'content-type': 'application/json', ...(next.headers ?? {}) });
-        response.end(JSON.stringify(next.body));
+/** Canned answers from a stub server: every error code's mapping, and the retry rules. */
+describe('SDK conformance canned answers (sdks/conformance/cases.json): TypeScript', () => {
+  let stub: Server;
+  let answers: Json[] = [];
+  let received: number[] = [];
+  let url: string;
+  beforeAll(async () => {
+    stub = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const answer = answers[Math.min(received.length, answers.length - 1)];
+        received.push(performance.now());
+        response.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
+        response.end(JSON.stringify(answer.body));
       });
-      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
     });
-    afterAll(() => new Promise<void>((resolve) => stub.close(() => resolve())));
-
-    for (const canned of CASES.canned) {
-      it(canned.name, async () => {
-        next = canned;
-        const client = new Cadreen({ apiKey: 'sk_cadreen_canned', baseURL: url, maxRetries: 0 });
-        const failure = await client.health().catch((error: unknown) => error);
-        expect(failure).toBeInstanceOf(FAMILIES[canned.expect.family]!);
-        expect(failure).toMatchObject({ code: canned.expect.code, status: canned.expect.status });
-        if (canned.expect.request_id) expect((failure as CadreenError).requestId).toBe(canned.expect.request_id);
-      });
-    }
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
   });
+  afterAll(() => new Promise<void>((resolve) => stub.close(() => resolve())));
+
+  function expectError(failure: unknown, expected: Json): void {
+    expect(failure).toBeInstanceOf(FAMILIES[expected.family]!);
+    expect(failure).toMatchObject({ code: expected.code, status: expected.status });
+    if (expected.request_id) expect((failure as CadreenError).requestId).toBe(expected.request_id);
+    if (expected.retry_after !== undefined) expect((failure as CadreenError).retryAfter).toBe(expected.retry_after);
+  }
+
+  for (const canned of CASES.canned) {
+    it(canned.name, async () => {
+      answers = [canned];
+      received = [];
+      const client = new Cadreen({ apiKey: 'sk_cadreen_canned', baseURL: url, maxRetries: 0 });
+      expectError(await client.health().catch((error: unknown) => error), canned.expect);
+    });
+  }
+
+  for (const retry of CASES.retries) {
+    it(retry.name, async () => {
+      answers = retry.answers;
+      received = [];
+      const client = new Cadreen({ apiKey: 'sk_cadreen_canned', baseURL: url, maxRetries: retry.max_retries });
+      let result: Json;
+      let failure: unknown;
+      try {
+        result = await perform(client, retry.call, retry.args ?? {});
+      } catch (error) {
+        failure = error;
+      }
+      expect(received).toHaveLength(retry.expect.requests);
+      if (retry.expect.min_gap_ms !== undefined) expect(received[1]! - received[0]!).toBeGreaterThanOrEqual(retry.expect.min_gap_ms);
+      if (retry.expect.error) return expectError(failure, retry.expect.error);
+      if (failure) throw failure;
+      expectMatch(result, retry.expect.match);
+    });
+  }
 });

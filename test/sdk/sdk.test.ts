@@ -12,8 +12,8 @@ import {
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
-
 } from '../../packages/sdk/src/index.js';
+import { MAX_RETRY_AFTER_SECONDS, retryDelayMs } from '../../packages/sdk/src/transport.js';
 import { runCli, startServer, type ServerProcess } from '../e2e/process.js';
 
 const ADMIN = 'sdk-admin-token-0123456789';
@@ -152,6 +152,18 @@ describe('TypeScript SDK retries', () => {
     const error = await cadreen.health().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).retryAfter).toBeGreaterThanOrEqual(1);
+  });
+
+  it('honours Retry-After on 429 and 503 up to its cap, and retries a 408 only for idempotent calls', () => {
+    for (const status of [429, 503]) {
+      expect(retryDelayMs(status, 'POST', 5, 0)).toBe(5000);
+      expect(retryDelayMs(status, 'GET', MAX_RETRY_AFTER_SECONDS, 0)).toBe(MAX_RETRY_AFTER_SECONDS * 1000);
+      expect(retryDelayMs(status, 'GET', MAX_RETRY_AFTER_SECONDS + 1, 0)).toBeUndefined();
+      expect(retryDelayMs(status, 'GET', undefined, 0)).toBeLessThanOrEqual(625);
+    }
+    for (const method of ['GET', 'PATCH', 'DELETE']) expect(retryDelayMs(408, method, undefined, 0)).toBeDefined();
+    expect(retryDelayMs(408, 'POST', undefined, 0)).toBeUndefined();
+    for (const status of [400, 403, 405, 409, 414, 431, 500]) expect(retryDelayMs(status, 'GET', undefined, 0)).toBeUndefined();
   });
 
   it('never retries a create after a network failure that may have reached the server', async () => {

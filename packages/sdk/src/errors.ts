@@ -12,6 +12,11 @@ export const ERROR_CODES = [
   'payload_too_large',
   'service_unavailable',
   'internal_error',
+  'quota_exceeded',
+  'method_not_allowed',
+  'request_timeout',
+  'uri_too_long',
+  'headers_too_large',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -30,6 +35,8 @@ export class CadreenError extends Error {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly details: FieldProblem[] | undefined;
+  /** Seconds the server asked to wait (`Retry-After`, sent with 429 and 503), when it said. */
+  retryAfter: number | undefined;
 
   constructor(init: {
     message: string;
@@ -37,6 +44,7 @@ export class CadreenError extends Error {
     status?: number;
     requestId?: string;
     details?: FieldProblem[];
+    retryAfter?: number;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -44,6 +52,7 @@ export class CadreenError extends Error {
     this.status = init.status;
     this.requestId = init.requestId;
     this.details = init.details;
+    this.retryAfter = init.retryAfter;
   }
 }
 
@@ -51,7 +60,7 @@ export class CadreenError extends Error {
 export class AuthenticationError extends CadreenError {
   override name = 'AuthenticationError';
 }
-/** 403: the key may not act on that workspace or route. */
+/** 403: the key may not act on that workspace or route (`auth_forbidden`), or the workspace already holds its quota of keys (`quota_exceeded`). */
 export class PermissionDeniedError extends CadreenError {
   override name = 'PermissionDeniedError';
 }
@@ -63,16 +72,18 @@ export class NotFoundError extends CadreenError {
 export class ConflictError extends CadreenError {
   override name = 'ConflictError';
 }
-/** 400 and 413: the request itself is wrong; `details` names the fields. */
+/**
+ * The request itself is wrong and sending it again will not help: 400 (`details` names the fields),
+ * 405 (no such method on that path), 413 (body too large), 414 (path too long), 431 (headers too large).
+ */
 export class InvalidRequestError extends CadreenError {
   override name = 'InvalidRequestError';
 }
-/** 429: over the key's rate limit; `retryAfter` is in seconds. */
+/** 429: over the key's or the workspace's rate limit; `retryAfter` is in seconds. */
 export class RateLimitError extends CadreenError {
   override name = 'RateLimitError';
-  retryAfter: number | undefined;
 }
-/** 503: the service cannot reach its store right now; nothing was written. */
+/** 503: the service cannot use its store right now; nothing was written. `retryAfter` is in seconds. */
 export class ServiceUnavailableError extends CadreenError {
   override name = 'ServiceUnavailableError';
 }
@@ -80,7 +91,11 @@ export class ServiceUnavailableError extends CadreenError {
 export class InternalServerError extends CadreenError {
   override name = 'InternalServerError';
 }
-/** No answer: the server could not be reached, or did not answer in time. */
+/**
+ * The exchange itself failed: no answer (the server could not be reached, or did not answer in time;
+ * `status` is undefined), or a 408 `request_timeout` (the server did not receive the whole request in
+ * time). Check the network; idempotent calls are retried.
+ */
 export class ConnectionError extends CadreenError {
   override name = 'ConnectionError';
 }
@@ -105,17 +120,28 @@ export const ERROR_CLASSES: Record<ErrorCode, ErrorClass> = {
   conflict: ConflictError,
   service_unavailable: ServiceUnavailableError,
   internal_error: InternalServerError,
+  quota_exceeded: PermissionDeniedError,
+  method_not_allowed: InvalidRequestError,
+  request_timeout: ConnectionError,
+  uri_too_long: InvalidRequestError,
+  headers_too_large: InvalidRequestError,
 };
 
 /** The code an answer without our error body stands for (a proxy's page, a server shutting down). */
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: 'auth_invalid',
+  403: 'auth_forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  429: 'rate_limited',
+  431: 'headers_too_large',
+  503: 'service_unavailable',
+};
 function codeForStatus(status: number): ErrorCode {
-  if (status === 429) return 'rate_limited';
-  if (status === 503) return 'service_unavailable';
-  if (status === 401) return 'auth_invalid';
-  if (status === 403) return 'auth_forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 413) return 'payload_too_large';
-  return status >= 500 ? 'internal_error' : 'invalid_request';
+  return CODE_FOR_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
 }
 
 /** The error for an API error response. Unknown codes (from a newer server) fall back by status. */
@@ -123,16 +149,14 @@ export function errorFromResponse(status: number, body: unknown, retryAfter: num
   const error = (body as { error?: { code?: string; message?: string; request_id?: string; details?: FieldProblem[] } } | undefined)
     ?.error;
   const code = (error?.code ?? codeForStatus(status)) as ErrorCode;
-  const Class =
-    ERROR_CLASSES[code] ??
-    (status === 401 ? AuthenticationError : status === 403 ? PermissionDeniedError : status === 404 ? NotFoundError : status >= 500 ? InternalServerError : CadreenError);
-  const instance = new Class({
+  const byStatus = CODE_FOR_STATUS[status];
+  const Class = ERROR_CLASSES[code] ?? (byStatus ? ERROR_CLASSES[byStatus] : status >= 500 ? InternalServerError : CadreenError);
+  return new Class({
     message: error?.message ?? `HTTP ${status}`,
     code,
     status,
     ...(error?.request_id ? { requestId: error.request_id } : {}),
     ...(error?.details ? { details: error.details } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
   });
-  if (instance instanceof RateLimitError) instance.retryAfter = retryAfter;
-  return instance;
 }

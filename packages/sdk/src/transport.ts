@@ -34,11 +34,32 @@ export function backoffMs(attempt: number): number {
   return base * (0.75 + Math.random() * 0.5);
 }
 
+/** The longest `Retry-After` the client waits out; a longer one is handed to the caller at once. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
+/** Whole seconds from a `Retry-After` header, or undefined when absent or not a number of seconds. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  return value !== null && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * How long to wait before retrying an error answer, in milliseconds, or undefined when it must not
+ * be retried. 429 and 503 are refused before anything is written, so any call may be retried; a 408
+ * (the server did not receive the whole request in time) only when the call is idempotent. The
+ * server's `Retry-After` is honoured up to {@link MAX_RETRY_AFTER_SECONDS}; beyond that the error is
+ * the caller's to handle.
+ */
+export function retryDelayMs(status: number, method: string, retryAfter: number | undefined, attempt: number): number | undefined {
+  const retryable = status === 429 || status === 503 || (status === 408 && IDEMPOTENT.has(method));
+  if (!retryable) return undefined;
+  if (!retryAfter) return backoffMs(attempt);
+  return retryAfter <= MAX_RETRY_AFTER_SECONDS ? retryAfter * 1000 : undefined;
+}
+
 /**
  * Sends requests with the key, a timeout per attempt, and retries where it is
- * safe: 429 and 503 are refused before anything is written, so any call may
- * be retried (429 after `Retry-After`); a network failure is retried for
- * idempotent calls, and for others only when the request was never sent.
+ * safe (see {@link retryDelayMs}); a network failure is retried for idempotent
+ * calls, and for others only when the request was never sent.
  */
 export class Transport {
   constructor(private readonly options: TransportOptions) {}
@@ -83,10 +104,11 @@ export class Transport {
         if (response.status === 204) return undefined as T;
         return (await response.json()) as T;
       }
-      const retryAfter = Number(response.headers.get('retry-after')) || undefined;
-      if (retriesLeft && (response.status === 429 || response.status === 503)) {
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+      const delay = retriesLeft ? retryDelayMs(response.status, request.method, retryAfter, attempt) : undefined;
+      if (delay !== undefined) {
         await response.body?.cancel();
-        await sleep(response.status === 429 && retryAfter ? retryAfter * 1000 : backoffMs(attempt));
+        await sleep(delay);
         continue;
       }
       let body: unknown;

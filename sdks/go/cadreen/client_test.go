@@ -79,6 +79,36 @@ func TestBackoffGrowsAndStaysBounded(t *testing.T) {
 	}
 }
 
+func TestRetryDelayHonoursRetryAfterUpToTheCapAndRetriesA408OnlyWhenIdempotent(t *testing.T) {
+	for _, status := range []int{429, 503} {
+		if wait, ok := retryDelay(status, http.MethodPost, 5, 0); !ok || wait != 5*time.Second {
+			t.Fatalf("%d with Retry-After 5: got %v, %v", status, wait, ok)
+		}
+		if wait, ok := retryDelay(status, http.MethodGet, 60, 0); !ok || wait != MaxRetryAfter {
+			t.Fatalf("%d with Retry-After 60: got %v, %v", status, wait, ok)
+		}
+		if _, ok := retryDelay(status, http.MethodGet, 61, 0); ok {
+			t.Fatalf("%d with Retry-After 61 should not be waited out", status)
+		}
+		if wait, ok := retryDelay(status, http.MethodGet, 0, 0); !ok || wait > 625*time.Millisecond {
+			t.Fatalf("%d without Retry-After: got %v, %v", status, wait, ok)
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
+		if _, ok := retryDelay(408, method, 0, 0); !ok {
+			t.Fatalf("408 on %s should be retried", method)
+		}
+	}
+	if _, ok := retryDelay(408, http.MethodPost, 0, 0); ok {
+		t.Fatal("408 on POST should not be retried")
+	}
+	for _, status := range []int{400, 403, 405, 409, 414, 431, 500} {
+		if _, ok := retryDelay(status, http.MethodGet, 0, 0); ok {
+			t.Fatalf("%d should not be retried", status)
+		}
+	}
+}
+
 func TestRetriesA429AfterRetryAfterThenSucceeds(t *testing.T) {
 	var calls int32
 	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // conformance is sdks/conformance/cases.json.
@@ -34,17 +37,83 @@ type conformance struct {
 		Save map[string]string `json:"save"`
 	} `json:"steps"`
 	Canned []struct {
-		Name    string            `json:"name"`
-		Status  int               `json:"status"`
-		Headers map[string]string `json:"headers"`
-		Body    interface{}       `json:"body"`
-		Expect  struct {
-			Code      string `json:"code"`
-			Status    int    `json:"status"`
-			Family    string `json:"family"`
-			RequestID string `json:"request_id"`
-		} `json:"expect"`
+		Name string `json:"name"`
+		cannedAnswer
+		Expect cannedError `json:"expect"`
 	} `json:"canned"`
+	Retries []struct {
+		Name       string                 `json:"name"`
+		Call       string                 `json:"call"`
+		Args       map[string]interface{} `json:"args"`
+		MaxRetries int                    `json:"max_retries"`
+		Answers    []cannedAnswer         `json:"answers"`
+		Expect     struct {
+			Requests int          `json:"requests"`
+			MinGapMs *float64     `json:"min_gap_ms"`
+			Match    interface{}  `json:"match"`
+			Error    *cannedError `json:"error"`
+		} `json:"expect"`
+	} `json:"retries"`
+}
+
+// cannedAnswer is one answer of a stub server.
+type cannedAnswer struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    interface{}       `json:"body"`
+}
+
+// cannedError is the error a canned answer must turn into.
+type cannedError struct {
+	Code       string `json:"code"`
+	Status     int    `json:"status"`
+	Family     string `json:"family"`
+	RequestID  string `json:"request_id"`
+	RetryAfter *int   `json:"retry_after"`
+}
+
+// check fails the test unless err is the expected *Error.
+func (want cannedError) check(t *testing.T, err error) {
+	t.Helper()
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	if apiErr.Code != want.Code || apiErr.Status != want.Status || string(apiErr.Family()) != want.Family ||
+		(want.RequestID != "" && apiErr.RequestID != want.RequestID) ||
+		(want.RetryAfter != nil && apiErr.RetryAfter != *want.RetryAfter) {
+		t.Fatalf("want %+v, got %+v (family %s)", want, apiErr, apiErr.Family())
+	}
+}
+
+// cannedStub answers the n-th request with answers[n] (the last one again once they run out) and
+// records when each request arrived.
+func cannedStub(t *testing.T, answers []cannedAnswer) (*httptest.Server, func() []time.Time) {
+	t.Helper()
+	var mu sync.Mutex
+	var received []time.Time
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		answer := answers[len(answers)-1]
+		if len(received) < len(answers) {
+			answer = answers[len(received)]
+		}
+		received = append(received, time.Now())
+		mu.Unlock()
+		for name, value := range answer.Headers {
+			w.Header().Set(name, value)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(answer.Status)
+		_ = json.NewEncoder(w).Encode(answer.Body)
+	}))
+	t.Cleanup(stub.Close)
+	return stub, func() []time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Time(nil), received...)
+	}
 }
 
 func repoRoot(t *testing.T) string {
@@ -317,24 +386,36 @@ func TestConformanceCannedAnswers(t *testing.T) {
 	for _, canned := range loadCases(t).Canned {
 		canned := canned
 		t.Run(canned.Name, func(t *testing.T) {
-			stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				for name, value := range canned.Headers {
-					w.Header().Set(name, value)
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(canned.Status)
-				_ = json.NewEncoder(w).Encode(canned.Body)
-			}))
-			defer stub.Close()
+			stub, _ := cannedStub(t, []cannedAnswer{canned.cannedAnswer})
 			client := NewClient(CadreenConfig{APIKey: "sk_cadreen_canned", BaseURL: stub.URL, MaxRetries: Int(0)})
 			_, err := client.Health(context.Background())
-			var apiErr *Error
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("want *Error, got %v", err)
+			canned.Expect.check(t, err)
+		})
+	}
+}
+
+func TestConformanceRetries(t *testing.T) {
+	for _, retry := range loadCases(t).Retries {
+		retry := retry
+		t.Run(retry.Name, func(t *testing.T) {
+			stub, received := cannedStub(t, retry.Answers)
+			client := NewClient(CadreenConfig{APIKey: "sk_cadreen_canned", BaseURL: stub.URL, MaxRetries: Int(retry.MaxRetries)})
+			result, err := perform(context.Background(), t, client, retry.Call, retry.Args)
+			if retry.Expect.Error != nil {
+				retry.Expect.Error.check(t, err)
+			} else if err != nil {
+				t.Fatalf("want success, got %v", err)
+			} else {
+				match(t, asJSON(t, result), retry.Expect.Match, "result")
 			}
-			if apiErr.Code != canned.Expect.Code || apiErr.Status != canned.Expect.Status || string(apiErr.Family()) != canned.Expect.Family ||
-				(canned.Expect.RequestID != "" && apiErr.RequestID != canned.Expect.RequestID) {
-				t.Fatalf("want %+v, got %+v (family %s)", canned.Expect, apiErr, apiErr.Family())
+			times := received()
+			if len(times) != retry.Expect.Requests {
+				t.Fatalf("the stub received %d requests, want %d", len(times), retry.Expect.Requests)
+			}
+			if retry.Expect.MinGapMs != nil {
+				if gap := times[1].Sub(times[0]); float64(gap.Milliseconds()) < *retry.Expect.MinGapMs {
+					t.Fatalf("retried after %v, want at least %v ms", gap, *retry.Expect.MinGapMs)
+				}
 			}
 		})
 	}

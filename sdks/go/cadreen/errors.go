@@ -20,6 +20,11 @@ var ErrorCodes = []string{
 	"payload_too_large",
 	"service_unavailable",
 	"internal_error",
+	"quota_exceeded",
+	"method_not_allowed",
+	"request_timeout",
+	"uri_too_long",
+	"headers_too_large",
 }
 
 // Family groups error codes by what a caller does about them.
@@ -50,6 +55,11 @@ var familyOf = map[string]Family{
 	"conflict":            FamilyConflict,
 	"service_unavailable": FamilyUnavailable,
 	"internal_error":      FamilyInternal,
+	"quota_exceeded":      FamilyPermission,
+	"method_not_allowed":  FamilyInvalidRequest,
+	"request_timeout":     FamilyConnection,
+	"uri_too_long":        FamilyInvalidRequest,
+	"headers_too_large":   FamilyInvalidRequest,
 	"connection_error":    FamilyConnection,
 	"timeout":             FamilyConnection,
 }
@@ -68,7 +78,7 @@ type Error struct {
 	RequestID  string
 	Message    string
 	Details    []FieldProblem
-	RetryAfter int // seconds, for rate_limited
+	RetryAfter int // seconds the server asked to wait (Retry-After, sent with 429 and 503); 0 when it did not say
 	cause      error
 }
 
@@ -108,7 +118,8 @@ func familyIs(err error, family Family) bool {
 // IsAuthentication reports a missing, unknown, expired, revoked or rotated key.
 func IsAuthentication(err error) bool { return familyIs(err, FamilyAuthentication) }
 
-// IsPermissionDenied reports a key acting outside its workspace or on an admin route.
+// IsPermissionDenied reports a key acting outside its workspace or on an admin route (auth_forbidden),
+// or a workspace that already holds its quota of keys (quota_exceeded).
 func IsPermissionDenied(err error) bool { return familyIs(err, FamilyPermission) }
 
 // IsNotFound reports a resource that is not in the caller's workspace.
@@ -117,16 +128,20 @@ func IsNotFound(err error) bool { return familyIs(err, FamilyNotFound) }
 // IsConflict reports a call the resource's state does not allow.
 func IsConflict(err error) bool { return familyIs(err, FamilyConflict) }
 
-// IsInvalidRequest reports a request that is wrong in itself (see Error.Details).
+// IsInvalidRequest reports a request that is wrong in itself and will not succeed if sent again:
+// 400 (see Error.Details), 405 method_not_allowed, 413 payload_too_large, 414 uri_too_long,
+// 431 headers_too_large.
 func IsInvalidRequest(err error) bool { return familyIs(err, FamilyInvalidRequest) }
 
-// IsRateLimited reports a key over its rate limit (see Error.RetryAfter).
+// IsRateLimited reports a key or workspace over its rate limit (see Error.RetryAfter).
 func IsRateLimited(err error) bool { return familyIs(err, FamilyRateLimit) }
 
-// IsUnavailable reports a service that cannot reach its store; nothing was written.
+// IsUnavailable reports a service that cannot use its store right now; nothing was written
+// (see Error.RetryAfter).
 func IsUnavailable(err error) bool { return familyIs(err, FamilyUnavailable) }
 
-// IsConnection reports a server that could not be reached or did not answer in time.
+// IsConnection reports a failed exchange: a server that could not be reached or did not answer in
+// time (Status 0), or a 408 request_timeout (the server did not receive the whole request in time).
 func IsConnection(err error) bool { return familyIs(err, FamilyConnection) }
 
 // errorFromResponse builds the Error of an API error answer.
@@ -166,10 +181,18 @@ func codeForStatus(status int) string {
 		return "auth_forbidden"
 	case 404:
 		return "not_found"
+	case 405:
+		return "method_not_allowed"
+	case 408:
+		return "request_timeout"
 	case 413:
 		return "payload_too_large"
+	case 414:
+		return "uri_too_long"
 	case 429:
 		return "rate_limited"
+	case 431:
+		return "headers_too_large"
 	case 503:
 		return "service_unavailable"
 	}

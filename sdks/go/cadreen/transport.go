@@ -32,6 +32,28 @@ func parseRetryAfter(value string) int {
 	return seconds
 }
 
+// MaxRetryAfter is the longest Retry-After the client waits out; with a longer one the error is
+// returned to the caller at once.
+const MaxRetryAfter = 60 * time.Second
+
+// retryDelay is how long to wait before retrying an error answer, and whether to retry at all.
+// 429 and 503 are refused before anything is written, so any call may be retried; a 408 (the server
+// did not receive the whole request in time) only when the call is idempotent. The server's
+// Retry-After is honoured up to MaxRetryAfter; beyond that the error is the caller's to handle.
+func retryDelay(status int, method string, retryAfter int, attempt int) (time.Duration, bool) {
+	switch {
+	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
+	case status == http.StatusRequestTimeout && idempotent(method):
+	default:
+		return 0, false
+	}
+	if retryAfter <= 0 {
+		return backoff(attempt), true
+	}
+	wait := time.Duration(retryAfter) * time.Second
+	return wait, wait <= MaxRetryAfter
+}
+
 // neverSent reports a network failure that proves the request never reached the server.
 func neverSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
@@ -42,8 +64,8 @@ func idempotent(method string) bool {
 }
 
 // do sends one API call and decodes its JSON answer into out (when not nil). It retries where safe:
-// 429 (after Retry-After) and 503 for any method, since the server refused before writing anything;
-// network failures for idempotent methods, or for any method when the connection was refused.
+// error answers as retryDelay says; network failures for idempotent methods, or for any method when
+// the connection was refused.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out interface{}) error {
 	target := c.baseURL + path
 	if len(query) > 0 {
@@ -93,11 +115,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return json.Unmarshal(data, out)
 		}
 		retryAfter := parseRetryAfter(response.Header.Get("Retry-After"))
-		if retriesLeft && (response.StatusCode == http.StatusTooManyRequests || response.StatusCode == http.StatusServiceUnavailable) {
-			wait := backoff(attempt)
-			if response.StatusCode == http.StatusTooManyRequests && retryAfter > 0 {
-				wait = time.Duration(retryAfter) * time.Second
-			}
+		if wait, retry := retryDelay(response.StatusCode, method, retryAfter, attempt); retriesLeft && retry {
 			if waitErr := sleep(ctx, wait); waitErr != nil {
 				return waitErr
 			}

@@ -15,6 +15,8 @@ from ._errors import APIConnectionError, error_from_response
 
 _IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE"})
 USER_AGENT = "cadreen-sdk-python/0.1.0"
+#: The longest ``Retry-After`` the client waits out; a longer one is raised to the caller at once.
+MAX_RETRY_AFTER_SECONDS = 60
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -34,6 +36,19 @@ def parse_retry_after(value: Optional[str]) -> Optional[int]:
     return seconds if seconds >= 0 else None
 
 
+def retry_delay(status: int, method: str, retry_after: Optional[int], attempt: int) -> Optional[float]:
+    """Seconds to wait before retrying an error answer, or None when it must not be retried.
+
+    429 and 503 are refused before anything is written, so any call may be retried; a 408 (the server did
+    not receive the whole request in time) only when the call is idempotent. The server's ``Retry-After``
+    is honoured up to ``MAX_RETRY_AFTER_SECONDS``; beyond that the error is the caller's to handle."""
+    if not (status in (429, 503) or (status == 408 and method in _IDEMPOTENT)):
+        return None
+    if not retry_after:
+        return backoff_seconds(attempt)
+    return float(retry_after) if retry_after <= MAX_RETRY_AFTER_SECONDS else None
+
+
 def _never_sent(error: BaseException) -> bool:
     """Whether a network failure proves the request never reached the server (connection refused)."""
     reason = getattr(error, "reason", error)
@@ -42,8 +57,8 @@ def _never_sent(error: BaseException) -> bool:
 
 class Transport:
     """Sends requests with the key and retries: 429 and 503 for any method (the server refused before
-    writing anything; 429 after ``Retry-After``), network failures only for idempotent methods or
-    requests that never left."""
+    writing anything), 408 for idempotent methods, each after ``Retry-After`` when the server sends one
+    (see ``retry_delay``); network failures only for idempotent methods or requests that never left."""
 
     def __init__(
         self,
@@ -98,8 +113,9 @@ class Transport:
             except urllib.error.HTTPError as error:
                 raw = error.read()
                 retry_after = parse_retry_after(error.headers.get("Retry-After"))
-                if retries_left and error.code in (429, 503):
-                    self._sleep(retry_after if error.code == 429 and retry_after else backoff_seconds(attempt))
+                delay = retry_delay(error.code, method, retry_after, attempt) if retries_left else None
+                if delay is not None:
+                    self._sleep(delay)
                     attempt += 1
                     continue
                 try:

@@ -14,7 +14,7 @@ from unittest import mock
 from support import ROOT
 
 import cadreen
-from cadreen._transport import backoff_seconds, parse_retry_after
+from cadreen._transport import MAX_RETRY_AFTER_SECONDS, backoff_seconds, parse_retry_after, retry_delay
 
 Answer = Tuple[int, Dict[str, str], Any]
 
@@ -141,6 +141,20 @@ class RetryTest(unittest.TestCase):
             base = min(8.0, 0.5 * 2**attempt)
             self.assertGreaterEqual(delay, base * 0.75)
             self.assertLessEqual(delay, base * 1.25)
+
+    def test_honours_retry_after_on_429_and_503_up_to_the_cap(self) -> None:
+        for status in (429, 503):
+            self.assertEqual(retry_delay(status, "POST", 5, 0), 5)
+            self.assertEqual(retry_delay(status, "GET", MAX_RETRY_AFTER_SECONDS, 0), MAX_RETRY_AFTER_SECONDS)
+            self.assertIsNone(retry_delay(status, "GET", MAX_RETRY_AFTER_SECONDS + 1, 0))
+            self.assertLessEqual(retry_delay(status, "GET", None, 0) or 0, 0.625)
+
+    def test_retries_a_408_only_for_idempotent_methods(self) -> None:
+        for method in ("GET", "PATCH", "DELETE"):
+            self.assertIsNotNone(retry_delay(408, method, None, 0))
+        self.assertIsNone(retry_delay(408, "POST", None, 0))
+        for status in (400, 403, 405, 409, 414, 431, 500):
+            self.assertIsNone(retry_delay(status, "GET", None, 0))
 
     def test_parses_retry_after_seconds(self) -> None:
         self.assertEqual(parse_retry_after("3"), 3)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import unittest
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from support import CASES, SeededServer
 
@@ -83,7 +84,7 @@ def perform(client: cadreen.Cadreen, call: str, args: Dict[str, Any]) -> Any:
     raise ValueError(f"unknown call {call}")
 
 
-class ConformanceTest(unittest.TestCase):
+class MatchAssertions(unittest.TestCase):
     def assert_match(self, actual: Any, expected: Any, path: str) -> None:
         if expected == "$present":
             self.assertIsNotNone(actual, path)
@@ -99,6 +100,8 @@ class ConformanceTest(unittest.TestCase):
         else:
             self.assertEqual(actual, expected, path)
 
+
+class ConformanceTest(MatchAssertions):
     def test_every_step_against_a_real_server(self) -> None:
         with SeededServer() as variables:
             for step in CASES["steps"]:
@@ -127,39 +130,82 @@ class ConformanceTest(unittest.TestCase):
                         variables[name] = at(result, path)
 
 
-class CannedTest(unittest.TestCase):
+class CannedStub:
+    """A loopback server answering the n-th request with ``answers[n]`` (the last one again once they run out)."""
+
+    def __init__(self, answers: List[Dict[str, Any]]) -> None:
+        self.received: List[float] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer = answers[min(len(stub.received), len(answers) - 1)]
+                stub.received.append(time.monotonic())
+                body = json.dumps(answer["body"]).encode()
+                self.send_response(answer["status"])
+                self.send_header("Content-Type", "application/json")
+                for name, value in answer.get("headers", {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer  # noqa: N815 (the standard library's names)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CannedTest(MatchAssertions):
+    def assert_error(self, error: cadreen.CadreenError, expected: Dict[str, Any]) -> None:
+        self.assertIsInstance(error, FAMILIES[expected["family"]])
+        self.assertEqual(error.code, expected["code"])
+        self.assertEqual(error.status, expected["status"])
+        if "request_id" in expected:
+            self.assertEqual(error.request_id, expected["request_id"])
+        if "retry_after" in expected:
+            self.assertEqual(error.retry_after, expected["retry_after"])
+
     def test_canned_answers_map_to_their_families(self) -> None:
         for canned in CASES["canned"]:
             with self.subTest(canned["name"]):
-
-                class Handler(BaseHTTPRequestHandler):
-                    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-                        body = json.dumps(canned["body"]).encode()
-                        self.send_response(canned["status"])
-                        self.send_header("Content-Type", "application/json")
-                        for name, value in canned.get("headers", {}).items():
-                            self.send_header(name, value)
-                        self.send_header("Content-Length", str(len(body)))
-                        self.end_headers()
-                        self.wfile.write(body)
-
-                    def log_message(self, *args: object) -> None:
-                        pass
-
-                server = HTTPServer(("127.0.0.1", 0), Handler)
-                thread = threading.Thread(target=server.serve_forever, daemon=True)
-                thread.start()
+                stub = CannedStub([canned])
                 try:
-                    client = cadreen.Cadreen(api_key="sk_cadreen_canned", base_url=f"http://127.0.0.1:{server.server_port}", max_retries=0)
-                    with self.assertRaises(FAMILIES[canned["expect"]["family"]]) as raised:
+                    client = cadreen.Cadreen(api_key="sk_cadreen_canned", base_url=stub.url, max_retries=0)
+                    with self.assertRaises(cadreen.CadreenError) as raised:
                         client.health()
-                    self.assertEqual(raised.exception.code, canned["expect"]["code"])
-                    self.assertEqual(raised.exception.status, canned["expect"]["status"])
-                    if "request_id" in canned["expect"]:
-                        self.assertEqual(raised.exception.request_id, canned["expect"]["request_id"])
+                    self.assert_error(raised.exception, canned["expect"])
                 finally:
-                    server.shutdown()
-                    server.server_close()
+                    stub.close()
+
+    def test_retries_follow_the_rules(self) -> None:
+        for retry in CASES["retries"]:
+            with self.subTest(retry["name"]):
+                stub = CannedStub(retry["answers"])
+                try:
+                    client = cadreen.Cadreen(api_key="sk_cadreen_canned", base_url=stub.url, max_retries=retry["max_retries"])
+                    expected = retry["expect"]
+                    if "error" in expected:
+                        with self.assertRaises(cadreen.CadreenError) as raised:
+                            perform(client, retry["call"], retry.get("args", {}))
+                        self.assert_error(raised.exception, expected["error"])
+                    else:
+                        result = perform(client, retry["call"], retry.get("args", {}))
+                        self.assert_match(result, expected["match"], retry["name"])
+                    self.assertEqual(len(stub.received), expected["requests"])
+                    if "min_gap_ms" in expected:
+                        self.assertGreaterEqual((stub.received[1] - stub.received[0]) * 1000, expected["min_gap_ms"])
+                finally:
+                    stub.close()
 
 
 if __name__ == "__main__":
