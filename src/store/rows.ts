@@ -79,6 +79,7 @@ export function toWorkspace(row: Selectable<WorkspacesTable>): Workspace {
     accountId: row.account_id,
     name: row.name,
     rateLimit: policyOf(row.rate_limit, row.rate_limit_window_seconds),
+    workspaceRateLimit: policyOf(row.workspace_rate_limit, row.workspace_rate_limit_window_seconds),
     createdAt: Number(row.created_at),
   };
 }

@@ -29,6 +29,9 @@ export interface WorkspacesTable {
   name: string;
   rate_limit: number | null;
   rate_limit_window_seconds: number | null;
+  /** The budget all keys share; null columns mean the deployment default. */
+  workspace_rate_limit: number | null;
+  workspace_rate_limit_window_seconds: number | null;
   /** Key counts per stored state, kept in the same transactions that change keys, so list totals stay O(1). */
   keys_active: Generated<number>;
   keys_rotating: Generated<number>;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { StoreUnavailableError } from '../core/errors.js';
 import type {
@@ -9,7 +10,6 @@ import type {
   KeyState,
   Millis,
   Profile,
-  RateLimitPolicy,
   Workspace,
 } from '../core/model.js';
 import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
@@ -17,15 +17,34 @@ import { fromKey, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfil
 import type {
   KeyChanges,
   KeyFilter,
+  KeyQuota,
   KeyWithPolicy,
   PageQuery,
   RotateKeyInput,
   RotateKeyResult,
   Store,
+  WorkspaceChanges,
 } from './store.js';
 
-/** Tells whether a driver error means "the database is unreachable" rather than a bug. */
-export type UnavailableClassifier = (error: unknown) => boolean;
+/**
+ * Tells whether a driver error means "the database cannot serve us now"
+ * (unreachable, out of space, read-only, a lock held elsewhere) rather than a
+ * bug: answers a short description for StoreUnavailableError, or undefined.
+ */
+export type UnavailableClassifier = (error: unknown) => string | undefined;
+
+/** Rows per INSERT of audit events: far below every parameter limit (8 parameters a row). */
+export const AUDIT_CHUNK_ROWS = 500;
+/**
+ * Last-use times per UPDATE. Measured on SQLite with a million keys stored
+ * (and checkpoints on their own thread): 100 rows take ~1.5 ms, at most
+ * ~10 ms when the disk is slow; the event loop runs between chunks.
+ */
+export const TOUCH_CHUNK_ROWS = 100;
+/** Thrown inside `insertKey`'s transaction to roll it back when the quota is reached. */
+const QUOTA_EXCEEDED = Symbol('quota exceeded');
+/** The settings row `probeWrite` rewrites. */
+const PROBE_SETTING = 'probe.write';
 
 /** The highest code point: `p <= name < p + MAX_CHAR` holds exactly for names starting with p. */
 const MAX_CHAR = '\u{10FFFF}';
@@ -34,6 +53,17 @@ const COUNTER_OF: Record<KeyState, 'keys_active' | 'keys_rotating' | 'keys_revok
   rotating: 'keys_rotating',
   revoked: 'keys_revoked',
 };
+
+/** Up to `size` more items of an iterator. */
+function take<T>(iterator: Iterator<T>, size: number): T[] {
+  const taken: T[] = [];
+  while (taken.length < size) {
+    const next = iterator.next();
+    if (next.done) break;
+    taken.push(next.value);
+  }
+  return taken;
+}
 
 /**
  * The Store over any SQL database Kysely speaks. Backends differ only in how
@@ -44,16 +74,19 @@ export class SqlStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly isUnavailable: UnavailableClassifier,
+    /** Stops what the backend runs beside the connection (SQLite's checkpointer); called before the connection closes. */
+    private readonly beforeClose?: () => Promise<void>,
   ) {}
 
-  /** Runs a store operation, turning connectivity failures into StoreUnavailableError. */
+  /** Runs a store operation, turning "cannot serve now" failures into StoreUnavailableError. */
   private async run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     try {
       return await operation();
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
-      if (this.isUnavailable(error)) throw new StoreUnavailableError('the store is unreachable', { cause: error });
+      const unavailable = this.isUnavailable(error);
+      if (unavailable !== undefined) throw new StoreUnavailableError(unavailable, { cause: error });
       throw error;
     }
   }
@@ -62,11 +95,22 @@ export class SqlStore implements Store {
     await this.run(() => sql`select 1`.execute(this.db));
   }
 
+  async probeWrite(): Promise<void> {
+    await this.run(() =>
+      this.db
+        .insertInto('settings')
+        .values({ name: PROBE_SETTING, value: String(Date.now()) })
+        .onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+        .execute(),
+    );
+  }
+
   private closed = false;
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.beforeClose?.();
     await this.db.destroy();
   }
 
@@ -131,6 +175,8 @@ export class SqlStore implements Store {
             name: workspace.name,
             rate_limit: workspace.rateLimit?.limit ?? null,
             rate_limit_window_seconds: workspace.rateLimit?.windowSeconds ?? null,
+            workspace_rate_limit: workspace.workspaceRateLimit?.limit ?? null,
+            workspace_rate_limit_window_seconds: workspace.workspaceRateLimit?.windowSeconds ?? null,
             created_at: workspace.createdAt,
           })
           .execute();
@@ -165,11 +211,7 @@ export class SqlStore implements Store {
     });
   }
 
-  updateWorkspace(
-    id: string,
-    changes: { name?: string; rateLimit?: RateLimitPolicy | null },
-    event: AuditEvent,
-  ): Promise<Workspace | undefined> {
+  updateWorkspace(id: string, changes: WorkspaceChanges, event: AuditEvent): Promise<Workspace | undefined> {
     return this.run(() =>
       this.db.transaction().execute(async (trx) => {
         const values: Updateable<WorkspacesTable> = {};
@@ -177,6 +219,10 @@ export class SqlStore implements Store {
         if (changes.rateLimit !== undefined) {
           values.rate_limit = changes.rateLimit?.limit ?? null;
           values.rate_limit_window_seconds = changes.rateLimit?.windowSeconds ?? null;
+        }
+        if (changes.workspaceRateLimit !== undefined) {
+          values.workspace_rate_limit = changes.workspaceRateLimit?.limit ?? null;
+          values.workspace_rate_limit_window_seconds = changes.workspaceRateLimit?.windowSeconds ?? null;
         }
         if (Object.keys(values).length > 0) await trx.updateTable('workspaces').set(values).where('id', '=', id).execute();
         const row = await trx.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
@@ -187,14 +233,39 @@ export class SqlStore implements Store {
     );
   }
 
-  insertKey(key: ApiKey, profile: Profile, event: AuditEvent): Promise<void> {
-    return this.run(() => this.db.transaction().execute((trx) => this.insertKeyIn(trx, key, profile, event)));
+  async insertKey(key: ApiKey, profile: Profile, event: AuditEvent, quota: KeyQuota): Promise<'inserted' | 'quota_exceeded'> {
+    try {
+      return await this.run(() =>
+        this.db.transaction().execute(async (trx) => {
+          await this.insertKeyRows(trx, key, profile, event);
+          if (key.state === 'revoked') {
+            await this.adjustCounters(trx, key.workspaceId, undefined, 'revoked');
+            return 'inserted' as const;
+          }
+          // The conditional update of the counter row is the lock: concurrent inserts queue on it and re-check.
+          // It comes last so the row stays locked only until commit, as with any other counter change.
+          const counter = COUNTER_OF[key.state];
+          const counted = await trx
+            .updateTable('workspaces')
+            .set((eb) => ({ [counter]: eb(counter, '+', 1) }) as Record<string, unknown>)
+            .where('id', '=', key.workspaceId)
+            .where(sql<boolean>`keys_active + keys_rotating < ${quota.maxKeys}`)
+            .executeTakeFirst();
+          // The key's foreign key proved the workspace exists: no row updated means no room.
+          if (Number(counted.numUpdatedRows) === 0) throw QUOTA_EXCEEDED;
+          return 'inserted' as const;
+        }),
+      );
+    } catch (error) {
+      if (error === QUOTA_EXCEEDED) return 'quota_exceeded';
+      throw error;
+    }
   }
 
-  private async insertKeyIn(trx: Transaction<Database>, key: ApiKey, profile: Profile, event: AuditEvent) {
+  /** The rows of a new key, without its counter. */
+  private async insertKeyRows(trx: Transaction<Database>, key: ApiKey, profile: Profile, event: AuditEvent) {
     await trx.insertInto('profiles').values(toProfileRow(profile)).execute();
     await trx.insertInto('api_keys').values(fromKey(key)).execute();
-    await this.adjustCounters(trx, key.workspaceId, undefined, key.state);
     await trx.insertInto('audit_events').values(toEventRow(event)).execute();
   }
 
@@ -219,10 +290,21 @@ export class SqlStore implements Store {
         .selectFrom('api_keys')
         .innerJoin('workspaces', 'workspaces.id', 'api_keys.workspace_id')
         .selectAll('api_keys')
-        .select(['workspaces.rate_limit as ws_rate_limit', 'workspaces.rate_limit_window_seconds as ws_window'])
+        .select([
+          'workspaces.rate_limit as ws_rate_limit',
+          'workspaces.rate_limit_window_seconds as ws_window',
+          'workspaces.workspace_rate_limit as ws_budget',
+          'workspaces.workspace_rate_limit_window_seconds as ws_budget_window',
+        ])
         .where('api_keys.hash', '=', hash)
         .executeTakeFirst();
-      return row && { key: toKey(row), rateLimit: policyOf(row.ws_rate_limit, row.ws_window) };
+      return (
+        row && {
+          key: toKey(row),
+          rateLimit: policyOf(row.ws_rate_limit, row.ws_window),
+          workspaceRateLimit: policyOf(row.ws_budget, row.ws_budget_window),
+        }
+      );
     });
   }
 
@@ -238,21 +320,24 @@ export class SqlStore implements Store {
     });
   }
 
+  /** Keys matching a filter; statuses as `keyStatus` decides them (expiry wins over every state but revoked). */
   private filteredKeys(filter: KeyFilter) {
     let query = this.db.selectFrom('api_keys').where('workspace_id', '=', filter.workspaceId);
     switch (filter.status) {
       case undefined:
         break;
       case 'active':
+      case 'rotating':
         query = query
-          .where('state', '=', 'active')
+          .where('state', '=', filter.status)
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filter.now)]));
         break;
       case 'expired':
-        query = query.where('state', '=', 'active').where('expires_at', '<=', filter.now);
+        query = query.where('state', 'in', ['active', 'rotating']).where('expires_at', '<=', filter.now);
         break;
-      default:
-        query = query.where('state', '=', filter.status);
+      case 'revoked':
+        query = query.where('state', '=', 'revoked');
+        break;
     }
     if (filter.namePrefix) {
       query = query.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + MAX_CHAR);
@@ -285,18 +370,27 @@ export class SqlStore implements Store {
         .where('id', '=', filter.workspaceId)
         .executeTakeFirst();
       if (!ws) return 0;
-      const active = Number(ws.keys_active);
+      // Past-expiry keys are counted with an index range scan on (workspace_id, expires_at).
+      const expiredIn = async (state: 'active' | 'rotating') => {
+        const row = await this.db
+          .selectFrom('api_keys')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('workspace_id', '=', filter.workspaceId)
+          .where('expires_at', '<=', filter.now)
+          .where('state', '=', state)
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      };
       switch (filter.status) {
         case undefined:
-          return active + Number(ws.keys_rotating) + Number(ws.keys_revoked);
+          return Number(ws.keys_active) + Number(ws.keys_rotating) + Number(ws.keys_revoked);
+        case 'active':
         case 'rotating':
-          return Number(ws.keys_rotating);
+          return Number(filter.status === 'active' ? ws.keys_active : ws.keys_rotating) - (await expiredIn(filter.status));
         case 'revoked':
           return Number(ws.keys_revoked);
         case 'expired':
           return countRows(filter);
-        case 'active':
-          return active - (await countRows({ ...filter, status: 'expired' }));
       }
     });
   }
@@ -348,7 +442,8 @@ export class SqlStore implements Store {
         if (!oldRow) return { outcome: 'not_found' };
         if (Number(updated.numUpdatedRows) === 0) return { outcome: 'not_active', oldKey: toKey(oldRow) };
         await this.adjustCounters(trx, input.workspaceId, 'active', 'rotating');
-        await this.insertKeyIn(trx, input.newKey, input.newProfile, input.event);
+        await this.adjustCounters(trx, input.workspaceId, undefined, input.newKey.state);
+        await this.insertKeyRows(trx, input.newKey, input.newProfile, input.event);
         return { outcome: 'rotated', oldKey: toKey(oldRow), newKey: input.newKey };
       }),
     );
@@ -383,27 +478,33 @@ export class SqlStore implements Store {
     );
   }
 
-  touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void> {
-    if (lastUsed.size === 0) return Promise.resolve();
-    return this.run(() =>
-      this.db.transaction().execute(async (trx) => {
-        for (const [id, at] of lastUsed) {
-          await trx
-            .updateTable('api_keys')
-            .set({ last_used_at: at })
-            .where('id', '=', id)
-            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-            .execute();
-        }
-      }),
-    );
+  async touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void> {
+    const entries = lastUsed.entries();
+    for (let chunk = take(entries, TOUCH_CHUNK_ROWS); chunk.length > 0; ) {
+      // Each chunk is one statement locking its rows in id order: concurrent instances cannot deadlock each other.
+      chunk.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const rows = chunk.map(([id, at]) => sql`(${id}, cast(${at} as bigint))`);
+      // VALUES columns are column1, column2 in both SQLite and PostgreSQL.
+      await this.run(() =>
+        sql`update api_keys set last_used_at = v.column2
+            from (values ${sql.join(rows)}) as v
+            where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)`.execute(this.db),
+      );
+      chunk = take(entries, TOUCH_CHUNK_ROWS);
+      if (chunk.length > 0) await yieldToEventLoop();
+    }
   }
 
   insertAuditEvents(events: AuditEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.run(async () => {
-      await this.db.insertInto('audit_events').values(events.map(toEventRow)).execute();
-    });
+    return this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (let from = 0; from < events.length; from += AUDIT_CHUNK_ROWS) {
+          if (from > 0) await yieldToEventLoop();
+          await trx.insertInto('audit_events').values(events.slice(from, from + AUDIT_CHUNK_ROWS).map(toEventRow)).execute();
+        }
+      }),
+    );
   }
 
   listAuditEvents(filter: { workspaceId: string; type?: AuditEventType }, page: PageQuery): Promise<AuditEvent[]> {

@@ -50,21 +50,42 @@ export type RotateKeyResult =
   | { outcome: 'not_found' }
   | { outcome: 'not_active'; oldKey: ApiKey };
 
-/** The key a bearer token resolves to, with its workspace's limit, as the hot path needs it. */
+/** The key a bearer token resolves to, with its workspace's limits, as the hot path needs it. */
 export interface KeyWithPolicy {
   key: ApiKey;
+  /** The workspace's limit per key (null: the deployment default). */
   rateLimit: RateLimitPolicy | null;
+  /** The budget all keys of the workspace share (null: the deployment default). */
+  workspaceRateLimit: RateLimitPolicy | null;
+}
+
+/** The changes `updateWorkspace` can make; absent fields are kept, null resets a limit to the default. */
+export interface WorkspaceChanges {
+  name?: string;
+  rateLimit?: RateLimitPolicy | null;
+  workspaceRateLimit?: RateLimitPolicy | null;
+}
+
+/** How many non-revoked keys (active, rotating or expired) a workspace may hold. */
+export interface KeyQuota {
+  maxKeys: number;
 }
 
 /**
  * The persistence port. Every backend implements it and passes the one
- * contract suite in `test/store-contract.ts`. Methods that change several
+ * contract suite in `test/store/store-contract.ts`. Methods that change several
  * rows do so in one transaction; a backend that cannot be reached throws
  * `StoreUnavailableError` and has changed nothing.
  */
 export interface Store {
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
+  /**
+   * Makes one tiny real write (a settings row); throws StoreUnavailableError
+   * when the backend cannot take writes now (full disk, read-only files, a
+   * lock held elsewhere, no connection).
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 
   /** A named random secret, created on first use and shared by every instance. */
@@ -80,26 +101,36 @@ export interface Store {
   findWorkspace(id: string): Promise<Workspace | undefined>;
   listWorkspaces(page: PageQuery): Promise<Workspace[]>;
   countWorkspaces(): Promise<number>;
-  updateWorkspace(
-    id: string,
-    changes: { name?: string; rateLimit?: RateLimitPolicy | null },
-    event: AuditEvent,
-  ): Promise<Workspace | undefined>;
+  updateWorkspace(id: string, changes: WorkspaceChanges, event: AuditEvent): Promise<Workspace | undefined>;
 
-  /** Inserts a key, its own API-key profile and its audit event. */
-  insertKey(key: ApiKey, profile: Profile, event: AuditEvent): Promise<void>;
+  /**
+   * Inserts a key, its own API-key profile and its audit event, unless the
+   * workspace already holds `quota.maxKeys` non-revoked keys: then it writes
+   * nothing and answers `quota_exceeded`. Correct under concurrent inserts.
+   */
+  insertKey(key: ApiKey, profile: Profile, event: AuditEvent, quota: KeyQuota): Promise<'inserted' | 'quota_exceeded'>;
   findKeyByHash(hash: string): Promise<KeyWithPolicy | undefined>;
   findKey(workspaceId: string, id: string): Promise<ApiKey | undefined>;
   listKeys(filter: KeyFilter, page: PageQuery): Promise<ApiKey[]>;
   countKeys(filter: KeyFilter): Promise<number>;
   updateKey(workspaceId: string, id: string, changes: KeyChanges, event: AuditEvent): Promise<ApiKey | undefined>;
-  /** Moves an active key to `rotating` and inserts its successor, atomically; only one of concurrent callers wins. */
+  /**
+   * Moves an active key to `rotating` and inserts its successor, atomically;
+   * only one of concurrent callers wins. Not subject to the key quota: the
+   * successor replaces the old key.
+   */
   rotateKey(input: RotateKeyInput): Promise<RotateKeyResult>;
   /** Marks a key revoked (idempotently; the event is written only on the first call). */
   revokeKey(workspaceId: string, id: string, at: Millis, event: AuditEvent): Promise<ApiKey | undefined>;
-  /** Records last use times gathered since the previous call; never moves a time backwards. */
+  /**
+   * Records last use times gathered since the previous call; never moves a
+   * time backwards. Written in short transactions that yield to the event loop
+   * between them, so a large batch never stalls requests; a failure may leave
+   * earlier chunks written (writing them again is harmless).
+   */
   touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void>;
 
+  /** Appends events, all or none, in statements of at most 500 rows. */
   insertAuditEvents(events: AuditEvent[]): Promise<void>;
   listAuditEvents(filter: { workspaceId: string; type?: AuditEventType }, page: PageQuery): Promise<AuditEvent[]>;
 }

@@ -65,11 +65,26 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       };
     };
 
-    async function insert(key: ApiKey): Promise<ApiKey> {
+    /** A quota no test reaches unless it means to. */
+    const ROOMY = { maxKeys: 100_000 };
+
+    async function insert(key: ApiKey, quota = ROOMY): Promise<ApiKey> {
       const profile = { ...profileFor(key.name), id: key.actorProfileId };
-      await store.insertKey(key, profile, event('key.created', { keyId: key.id }));
+      expect(await store.insertKey(key, profile, event('key.created', { keyId: key.id }), quota)).toBe('inserted');
       return key;
     }
+
+    const rotation = (old: ApiKey, at = now) => {
+      const successor = keyNamed(old.name, { rotatedFrom: old.id, createdAt: at });
+      return {
+        workspaceId: old.workspaceId,
+        oldKeyId: old.id,
+        newKey: successor,
+        newProfile: { ...profileFor(old.name), id: successor.actorProfileId },
+        graceUntil: null,
+        event: event('key.rotated', { keyId: old.id }),
+      };
+    };
 
     beforeEach(async () => {
       store = await open();
@@ -79,7 +94,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       await store.insertAccount({ id: accountId, name: 'Acme', systemProfileId, createdAt: now }, [
         { id: systemProfileId, accountId, type: 'PROFILE_TYPE_SYSTEM', name: 'Cadreen', email: null, createdBy: null, createdAt: now },
       ]);
-      workspace = { id: newId('ws'), accountId, name: 'main', rateLimit: null, createdAt: now };
+      workspace = { id: newId('ws'), accountId, name: 'main', rateLimit: null, workspaceRateLimit: null, createdAt: now };
       await store.insertWorkspace(workspace, event('workspace.created'));
     });
 
@@ -117,7 +132,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
 
     it('pages workspaces by id without gaps or repeats', async () => {
       for (let i = 0; i < 4; i++) {
-        const ws = { id: newId('ws'), accountId, name: `w${i}`, rateLimit: null, createdAt: now };
+        const ws = { id: newId('ws'), accountId, name: `w${i}`, rateLimit: null, workspaceRateLimit: null, createdAt: now };
         await store.insertWorkspace(ws, { ...event('workspace.created'), workspaceId: ws.id });
       }
       expect(await store.countWorkspaces()).toBe(5);
@@ -137,9 +152,11 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(await store.findKeyByHash('no-such-hash')).toBeUndefined();
     });
 
-    it('refuses a second key with the same hash', async () => {
+    it('refuses a second key with the same hash as a bug, not as an unavailable store', async () => {
       const key = await insert(keyNamed('a'));
-      await expect(insert(keyNamed('b', { hash: key.hash }))).rejects.toThrow();
+      const refused = await insert(keyNamed('b', { hash: key.hash })).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect(refused).not.toBeInstanceOf(StoreUnavailableError);
       expect(await store.countKeys({ workspaceId: workspace.id, now })).toBe(1);
     });
 
@@ -302,6 +319,152 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(all[1]).toMatchObject({ code: 'auth_revoked', ip: '127.0.0.1' });
       const refused = await store.listAuditEvents({ workspaceId: workspace.id, type: 'auth.refused' }, { order: 'desc', after: all[0]!.id, limit: 10 });
       expect(refused).toHaveLength(1);
+    });
+
+    it('stores 10 000 audit events given in one call, all of them', async () => {
+      const events = Array.from({ length: 10_000 }, (_, i) => event('auth.refused', { code: 'auth_invalid', keyId: `key_${i}`, ip: '192.0.2.1' }));
+      await store.insertAuditEvents(events);
+      const stored = await store.listAuditEvents({ workspaceId: workspace.id, type: 'auth.refused' }, { order: 'asc', after: null, limit: 20_000 });
+      expect(stored).toHaveLength(10_000);
+      expect(new Set(stored.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id)));
+    });
+
+    it('writes a batch of audit events all or none', async () => {
+      const events = Array.from({ length: 1_200 }, () => event('auth.refused', { code: 'auth_invalid' }));
+      // A duplicate id in the last chunk fails the whole call.
+      events.push({ ...events[0]!, createdAt: now + 1 });
+      await expect(store.insertAuditEvents(events)).rejects.toThrow();
+      const stored = await store.listAuditEvents({ workspaceId: workspace.id, type: 'auth.refused' }, { order: 'asc', after: null, limit: 5_000 });
+      expect(stored).toHaveLength(0);
+    });
+
+    it('refuses a key beyond the workspace quota, writing nothing, and counts only non-revoked keys', async () => {
+      const quota = { maxKeys: 3 };
+      const keys = [await insert(keyNamed('a'), quota), await insert(keyNamed('b', { expiresAt: now - 1 }), quota), await insert(keyNamed('c'), quota)];
+      const extra = keyNamed('d');
+      const extraProfile = { ...profileFor('d'), id: extra.actorProfileId };
+      expect(await store.insertKey(extra, extraProfile, event('key.created', { keyId: extra.id }), quota)).toBe('quota_exceeded');
+      expect(await store.findKeyByHash(extra.hash)).toBeUndefined();
+      expect(await store.findProfile(extra.actorProfileId)).toBeUndefined();
+      expect(await store.countKeys({ workspaceId: workspace.id, now })).toBe(3);
+      const created = await store.listAuditEvents({ workspaceId: workspace.id, type: 'key.created' }, { order: 'asc', after: null, limit: 10 });
+      expect(created.map((e) => e.keyId)).toEqual(keys.map((k) => k.id));
+
+      await store.revokeKey(workspace.id, keys[0]!.id, now, event('key.revoked', { keyId: keys[0]!.id }));
+      expect(await store.insertKey(extra, extraProfile, event('key.created', { keyId: extra.id }), quota)).toBe('inserted');
+    });
+
+    it('lets a rotation through at the quota: the successor replaces the old key', async () => {
+      const quota = { maxKeys: 1 };
+      const old = await insert(keyNamed('only'), quota);
+      const input = rotation(old);
+      expect((await store.rotateKey(input)).outcome).toBe('rotated');
+      expect((await store.findKeyByHash(input.newKey.hash))?.key.state).toBe('active');
+      const another = keyNamed('another');
+      const profile = { ...profileFor('another'), id: another.actorProfileId };
+      expect(await store.insertKey(another, profile, event('key.created'), quota)).toBe('quota_exceeded');
+    });
+
+    it('admits exactly the quota of many concurrent key inserts', async () => {
+      const quota = { maxKeys: 5 };
+      const outcomes = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => {
+          const key = keyNamed(`k${i}`);
+          return store.insertKey(key, { ...profileFor(key.name), id: key.actorProfileId }, event('key.created', { keyId: key.id }), quota);
+        }),
+      );
+      expect(outcomes.filter((o) => o === 'inserted')).toHaveLength(5);
+      expect(outcomes.filter((o) => o === 'quota_exceeded')).toHaveLength(20);
+      expect(await store.countKeys({ workspaceId: workspace.id, now })).toBe(5);
+      expect(await store.countKeys({ workspaceId: workspace.id, now, status: 'active' })).toBe(5);
+    });
+
+    it('stores a workspace budget, changes and resets it, and hands it out with a key', async () => {
+      const budgeted: Workspace = {
+        id: newId('ws'),
+        accountId,
+        name: 'budgeted',
+        rateLimit: { limit: 10, windowSeconds: 60 },
+        workspaceRateLimit: { limit: 600, windowSeconds: 60 },
+        createdAt: now,
+      };
+      await store.insertWorkspace(budgeted, { ...event('workspace.created'), workspaceId: budgeted.id });
+      expect(await store.findWorkspace(budgeted.id)).toEqual(budgeted);
+      const listed = await store.listWorkspaces({ order: 'asc', after: null, limit: 10 });
+      expect(listed.find((w) => w.id === budgeted.id)).toEqual(budgeted);
+
+      const key = await insert(keyNamed('k', { workspaceId: budgeted.id }));
+      expect(await store.findKeyByHash(key.hash)).toMatchObject({
+        rateLimit: { limit: 10, windowSeconds: 60 },
+        workspaceRateLimit: { limit: 600, windowSeconds: 60 },
+      });
+
+      const changed = await store.updateWorkspace(budgeted.id, { workspaceRateLimit: { limit: 50, windowSeconds: 10 } }, event('workspace.updated'));
+      expect(changed).toMatchObject({ rateLimit: { limit: 10, windowSeconds: 60 }, workspaceRateLimit: { limit: 50, windowSeconds: 10 } });
+      const renamed = await store.updateWorkspace(budgeted.id, { name: 'renamed' }, event('workspace.updated'));
+      expect(renamed?.workspaceRateLimit).toEqual({ limit: 50, windowSeconds: 10 });
+      const reset = await store.updateWorkspace(budgeted.id, { workspaceRateLimit: null }, event('workspace.updated'));
+      expect(reset).toMatchObject({ rateLimit: { limit: 10, windowSeconds: 60 }, workspaceRateLimit: null });
+      expect((await store.findKeyByHash(key.hash))?.workspaceRateLimit).toBeNull();
+      expect((await store.findWorkspace(workspace.id))?.workspaceRateLimit).toBeNull();
+    });
+
+    it('lists and counts a rotating key past its expiry as expired, not as rotating', async () => {
+      const old = await insert(keyNamed('prod', { expiresAt: now + 1_000 }));
+      const input = rotation(old);
+      expect((await store.rotateKey({ ...input, graceUntil: now + 60_000 })).outcome).toBe('rotated');
+      const names = async (at: number, status: 'active' | 'expired' | 'rotating') =>
+        (await store.listKeys({ workspaceId: workspace.id, now: at, status }, { order: 'asc', after: null, limit: 10 })).map((k) => k.id);
+      const counts = async (at: number) =>
+        Promise.all((['active', 'rotating', 'expired', 'revoked'] as const).map((status) => store.countKeys({ workspaceId: workspace.id, now: at, status })));
+
+      expect(await names(now, 'rotating')).toEqual([old.id]);
+      expect(await names(now, 'expired')).toEqual([]);
+      expect(await counts(now)).toEqual([1, 1, 0, 0]);
+
+      const later = now + 2_000;
+      expect(await names(later, 'rotating')).toEqual([]);
+      expect(await names(later, 'expired')).toEqual([old.id]);
+      expect(await names(later, 'active')).toEqual([input.newKey.id]);
+      expect(await counts(later)).toEqual([1, 0, 1, 0]);
+      expect(await store.countKeys({ workspaceId: workspace.id, now: later })).toBe(2);
+    });
+
+    it('records the last use of 5 000 keys given in one call, skipping unknown ids and older times', async () => {
+      // Ten workspaces, so inserts that each lock their workspace's counters run side by side.
+      const workspaces = [workspace];
+      for (let i = 1; i < 10; i++) {
+        const ws: Workspace = { ...workspace, id: newId('ws'), name: `bulk-${i}` };
+        await store.insertWorkspace(ws, { ...event('workspace.created'), workspaceId: ws.id });
+        workspaces.push(ws);
+      }
+      const keys = (
+        await Promise.all(
+          workspaces.map(async (ws) => {
+            const inserted: ApiKey[] = [];
+            for (let i = 0; i < 500; i++) inserted.push(await insert(keyNamed(`bulk-${i}`, { workspaceId: ws.id })));
+            return inserted;
+          }),
+        )
+      ).flat();
+      await store.touchKeys(new Map([[keys[0]!.id, now + 10_000]]));
+      const lastUsed = new Map(keys.map((k, i) => [k.id, now + i] as const));
+      lastUsed.set('key_unknown', now);
+      await store.touchKeys(lastUsed);
+      const stored = new Map<string, number | null>();
+      for (const ws of workspaces) {
+        for (const k of await store.listKeys({ workspaceId: ws.id, now }, { order: 'asc', after: null, limit: 1_000 })) stored.set(k.id, k.lastUsedAt);
+      }
+      expect(stored.size).toBe(5_000);
+      expect(stored.get(keys[0]!.id)).toBe(now + 10_000);
+      expect(keys.slice(1).filter((k, i) => stored.get(k.id) !== now + i + 1)).toEqual([]);
+    });
+
+    it('takes a probe write while writable and refuses it as unavailable once closed', async () => {
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.probeWrite()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
 
     it('reports an unreachable backend as StoreUnavailableError, not as a bug', async () => {
