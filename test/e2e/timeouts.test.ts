@@ -13,6 +13,8 @@ import { runCli, startServer, type ServerProcess } from './process.js';
 
 interface Connection {
   socket: Socket;
+  /** Everything the server sent so far. */
+  received: () => string;
   /** Resolves with everything the server sent once it has closed the connection. */
   closed: Promise<string>;
 }
@@ -26,11 +28,25 @@ async function open(baseUrl: string, head: string): Promise<Connection> {
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(head);
-  return { socket, closed };
+  return { socket, received: () => received, closed };
 }
 
-/** Status and error code of a raw HTTP answer. */
-function answerOf(raw: string): { status: number; code: string | undefined } {
+/** Resolves once the server has read a request's headers: it answers `Expect: 100-continue` then. */
+function headersRead(connection: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!connection.received().startsWith('HTTP/1.1 100 ')) return;
+      connection.socket.off('data', check);
+      resolve();
+    };
+    connection.socket.on('data', check);
+    check();
+  });
+}
+
+/** Status and error code of a raw HTTP answer; an interim `100 Continue` is skipped. */
+function answerOf(all: string): { status: number; code: string | undefined } {
+  const raw = all.replace(/^HTTP\/1\.1 100 [^\r]*\r\n\r\n/, '');
   const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1]);
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   return { status, code: body ? JSON.parse(body).error?.code : undefined };
@@ -52,8 +68,8 @@ function initStore(dir: string) {
   return { env, workspaceId: created.workspace_id, key: created.key.plaintext };
 }
 
-const createKey = (workspaceId: string, key: string | undefined, length: number) =>
-  `POST /api/v1/maas/workspaces/${workspaceId}/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+const createKey = (workspaceId: string, key: string | undefined, length: number, extra = '') =>
+  `POST /api/v1/maas/workspaces/${workspaceId}/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}` +
   (key ? `Authorization: Bearer ${key}\r\n` : '') +
   `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
 
@@ -130,10 +146,13 @@ describe('shutdown deadline', () => {
     // A request timeout far away: only the shutdown deadline can end the slow body.
     const server = await startServer({ ...env, CADREEN_REQUEST_TIMEOUT_MS: '600000', CADREEN_SHUTDOWN_TIMEOUT_MS: '2000' });
     try {
-      const slow = await open(server.baseUrl, `${createKey(workspaceId, key, 60_000)}{`);
-      trickle(slow, 200);
+      // Both requests are in flight (the server has read their headers) before SIGTERM.
+      const expect100 = 'Expect: 100-continue\r\n';
+      const slow = await open(server.baseUrl, `${createKey(workspaceId, key, 60_000, expect100)}{`);
       const body = JSON.stringify({ name: 'quick' });
-      const quick = await open(server.baseUrl, `${createKey(workspaceId, key, body.length)}${body.slice(0, 5)}`);
+      const quick = await open(server.baseUrl, `${createKey(workspaceId, key, body.length, expect100)}${body.slice(0, 5)}`);
+      await Promise.all([headersRead(slow), headersRead(quick)]);
+      trickle(slow, 200);
 
       const exited = server.stop();
       for (let i = 0; i < 200 && !server.output().includes('draining'); i++) await new Promise((r) => setTimeout(r, 25));
