@@ -196,3 +196,31 @@ describe('framework and parser refusals in the one error shape', () => {
     expect(answer.body.name).toBe('a\\u0000b');
   });
 });
+
+describe('the client address', () => {
+  async function createdFrom(trustProxy: string[] | undefined): Promise<string> {
+    const h = await createHarness({ transport: 'socket', ...(trustProxy ? { app: { trustProxy } } : {}) });
+    try {
+      const ws = await h.seed();
+      const created = await h.request('POST', `/api/v1/maas/workspaces/${ws.workspaceId}/api-keys`, {
+        key: ws.key,
+        body: { name: 'behind-a-proxy' },
+        headers: { 'x-forwarded-for': '203.0.113.7, 127.0.0.1' },
+      });
+      expect(created.status).toBe(201);
+      const events = await h.request('GET', `/api/v1/maas/workspaces/${ws.workspaceId}/audit-events`, { key: ws.key });
+      const event = events.body.events.find((e: { key_id: string; type: string }) => e.key_id === created.body.id && e.type === 'key.created');
+      return event.ip;
+    } finally {
+      await h.close();
+    }
+  }
+
+  it('is the socket peer, whatever X-Forwarded-For says, when no proxy is trusted', async () => {
+    expect(await createdFrom(undefined)).toBe('127.0.0.1');
+  });
+
+  it('is the first untrusted hop of X-Forwarded-For when the proxy is trusted', async () => {
+    expect(await createdFrom(['127.0.0.1'])).toBe('203.0.113.7');
+  });
+});
