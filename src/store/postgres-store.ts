@@ -35,7 +35,7 @@ const UNAVAILABLE_SQLSTATE: Record<string, string> = {
 };
 
 /** Network errors, connection failures, server shutdown, exhausted resources, lock and statement timeouts. */
-const classify: UnavailableClassifier = (error) => {
+export const classifyPostgresError: UnavailableClassifier = (error) => {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
     if (/^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/.test(code)) return UNREACHABLE;
@@ -79,5 +79,5 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     await db.destroy();
     throw error;
   }
-  return new SqlStore(db, classify);
+  return new SqlStore(db, classifyPostgresError);
 }
