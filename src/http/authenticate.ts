@@ -57,23 +57,19 @@ export function appendAuthHeaders(into: string[], outcome: AuthOutcome): string[
   return into;
 }
 
-/** Whether a request announced a body that has not been read yet. */
-const announcesBody = (request: FastifyRequest): boolean =>
-  request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
-
 /**
  * The `onRequest` hook of every non-public route: it authenticates before the
  * body is read, so a caller without a valid key learns nothing and costs
- * little. A refusal is answered at once — closing the connection when a body
- * was announced, so nobody can hold it open by sending that body slowly. It
- * is callback-style so that a cached key is admitted in the same tick.
+ * little. A refusal is answered at once (the error writer closes the
+ * connection when a body is still arriving, so nobody can hold it open by
+ * sending that body slowly). It is callback-style so that a cached key is
+ * admitted in the same tick.
  */
 export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
   function finish(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const headers = appendAuthHeaders(['request-id', request.id, 'cache-control', 'no-store'], outcome);
     for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]);
     if (!outcome.ok) {
-      if (announcesBody(request)) reply.header('connection', 'close');
       sendError(reply, request, outcome.code, outcome.message);
       return;
     }

@@ -69,6 +69,9 @@ describe('configuration', () => {
     ['CADREEN_AUTH_FAILURE_LIMIT', 'sixty'],
     ['CADREEN_MAX_KEYS_PER_WORKSPACE', '0'],
     ['CADREEN_KEY_CACHE_SIZE', '-5'],
+    ['CADREEN_REQUEST_TIMEOUT_MS', '999'],
+    ['CADREEN_SHUTDOWN_TIMEOUT_MS', 'later'],
+    ['CADREEN_TRUST_PROXY', '10.0.0.0/33'],
     ['CADREEN_LOG_LEVEL', 'loud'],
     ['CADREEN_DATABASE_POOL_SIZE', '0'],
     ['CADREEN_DATABASE_TIMEOUT_MS', 'soon'],
@@ -77,6 +80,10 @@ describe('configuration', () => {
   ])('stops on a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('reads the trusted proxies as addresses, ranges and named ranges', () => {
+    expect(loadConfig({ CADREEN_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback']);
   });
 
   it('parses rate limits in seconds, minutes and hours', () => {

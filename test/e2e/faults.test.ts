@@ -127,7 +127,7 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or 
 
     redisProxy.restore();
     const { body } = await call('GET', '/api/v1/cadreen/health');
-    const counter = `${prefix}rl:100000/60:${body.key_id}`;
+    const counter = `${prefix}rl:100000/60:key:${body.key_id}`;
     const redis = new Redis(TEST_REDIS_URL!);
     const before = Number(await redis.get(counter));
     let after = before;

@@ -12,8 +12,6 @@ export function cadreenRuntimeRoutes(app: FastifyInstance, cadreen: Cadreen): vo
   app.get('/api/v1/cadreen/health', {
     config: { access: 'authenticated' },
     schema: { tags, summary: 'Check a key: which workspace and key it is', response: { 200: Health, ...AUTHENTICATED_ERRORS } },
-    // A plain GET of this path is normally answered by the fast lane (../../fast-lane.ts) with the
-    // same result; this handler serves the rest (HEAD, a query string, in-process `inject`, debug logging).
     handler(request, reply) {
       reply.send(presentHealth(principalOf(request)));
     },
