@@ -114,6 +114,8 @@ function startCheckpointer(path: string): () => Promise<void> {
   worker.on('error', () => undefined);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return async () => {
+    // Waiting for the thread must keep the process alive until it has closed its connection.
+    worker.ref();
     worker.postMessage('close');
     await exited;
   };
