@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import BetterSqlite3 from 'better-sqlite3';
-import { monotonicFactory } from 'ulid';
+import { bulkInsertKeys, placeholderKey } from './keys.js';
+import { CONNECTIONS, load, median, type Load, type Target } from './load.js';
+import { runRefusalBench, CASES, type RefusalResults } from './refusal.js';
 import { runScaleBench, type ScaleResults } from './scale.js';
-import { cpuMicros, initStore, percentile, pinLoadGenerator, PINNED, startBare, startCadreen } from './servers.js';
+import { initStore, percentile, pinLoadGenerator, PINNED, startBare, startCadreen } from './servers.js';
+import { runSustainedBench, TARGETS as SUSTAINED_TARGETS, type SustainedResults } from './sustained.js';
 
 /**
  * `npm run bench`: figures measured side by side in one run against real
@@ -17,83 +18,57 @@ import { cpuMicros, initStore, percentile, pinLoadGenerator, PINNED, startBare, 
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 const ROUNDS = Number(process.env.CADREEN_BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CADREEN_BENCH_SECONDS ?? 5);
-/** Concurrent connections of the load generator in the overhead part. */
-const CONNECTIONS = Number(process.env.CADREEN_BENCH_CONNECTIONS ?? 10);
-/** Which parts to run (default all): overhead, list, scale. */
-const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? 'overhead,list,scale').split(','));
+const ALL_PARTS = ['overhead', 'refusal', 'list', 'scale', 'sustained'];
+/** Which parts to run (default all): overhead, refusal, list, scale, sustained. */
+const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
+for (const part of PARTS) if (!ALL_PARTS.includes(part)) throw new Error(`CADREEN_BENCH_PARTS: unknown part ${part} (expected ${ALL_PARTS.join(', ')})`);
 
-interface Load {
-  rps: number;
-  p99: number;
-  /** CPU time the server process spent per request (user + system), in µs; NaN where it cannot be read. */
-  cpuPerRequest: number;
-}
+/** Limits that never get in the way of the bench's one valid key (per key and per workspace). */
+const UNLIMITED = { CADREEN_RATE_LIMIT: '9999999/60s', CADREEN_WORKSPACE_RATE_LIMIT: '9999999/60s' };
 
-/** One autocannon run against the server process `pid`; refuses to report a run with any non-2xx answer or error. */
-async function load(url: string, headers: Record<string, string>, seconds: number, pid: number, connections = CONNECTIONS): Promise<Load> {
-  const cpuBefore = cpuMicros(pid);
-  const result = await autocannon({ url, headers, duration: seconds, connections });
-  const cpuAfter = cpuMicros(pid);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx and ${result.errors} errors`);
-  const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (cpuAfter - cpuBefore) / result.requests.total;
-  return { rps: result.requests.average, p99: result.latency.p99, cpuPerRequest };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-/** Authenticated health vs public /livez vs a bare node:http server, alternating rounds. */
+/** Authenticated health, the verify endpoint, public /livez and a bare node:http server, alternating rounds. */
 async function authOverhead(dir: string) {
-  const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, CADREEN_RATE_LIMIT: '9999999/60s', CADREEN_LOG_LEVEL: process.env.CADREEN_LOG_LEVEL ?? 'info' };
+  const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, ...UNLIMITED, CADREEN_LOG_LEVEL: process.env.CADREEN_LOG_LEVEL ?? 'info' };
   const { key } = initStore(env);
   const cadreen = await startCadreen(env);
   const bare = await startBare();
   try {
+    const pid = cadreen.child.pid!;
+    const authorization = { authorization: `Bearer ${key.plaintext}` };
     const targets = {
-      auth: { url: `${cadreen.url}/api/v1/cadreen/health`, headers: { authorization: `Bearer ${key.plaintext}` }, pid: cadreen.child.pid! },
-      unauth: { url: `${cadreen.url}/livez`, headers: {}, pid: cadreen.child.pid! },
+      auth: { url: `${cadreen.url}/api/v1/cadreen/health`, headers: authorization, pid },
+      // The key verifies itself: the caller's key and the verified key are each checked and charged.
+      verify: {
+        url: `${cadreen.url}/api/v1/cadreen/keys/verify`,
+        method: 'POST',
+        headers: { ...authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ key: key.plaintext }),
+        pid,
+      },
+      unauth: { url: `${cadreen.url}/livez`, headers: {}, pid },
       bare: { url: `${bare.url}/api/v1/cadreen/health`, headers: {}, pid: bare.child.pid! },
-    };
-    const runs: Record<keyof typeof targets, Load[]> = { auth: [], unauth: [], bare: [] };
-    for (const target of Object.values(targets)) await load(target.url, target.headers, 2, target.pid);
+    } satisfies Record<string, Target>;
+    type Name = keyof typeof targets;
+    const runs: Record<Name, Load[]> = { auth: [], verify: [], unauth: [], bare: [] };
+    for (const target of Object.values(targets)) await load(target, { seconds: 2 });
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, target] of Object.entries(targets) as [keyof typeof targets, (typeof targets)['auth']][]) {
-        runs[name].push(await load(target.url, target.headers, SECONDS, target.pid));
-      }
+      for (const name of Object.keys(targets) as Name[]) runs[name].push(await load(targets[name], { seconds: SECONDS }));
     }
-    const summary = (name: keyof typeof targets) => ({
+    const summary = (name: Name) => ({
       rps: median(runs[name].map((r) => r.rps)),
       p99: median(runs[name].map((r) => r.p99)),
       cpuPerRequest: median(runs[name].map((r) => r.cpuPerRequest)),
       rounds: runs[name].map((r) => Math.round(r.rps)),
     });
     const auth = summary('auth');
+    const verify = summary('verify');
     const unauth = summary('unauth');
     const bareResult = summary('bare');
-    return { auth, unauth, bare: bareResult, authOverUnauth: auth.rps / unauth.rps, authOverBare: auth.rps / bareResult.rps };
+    return { auth, verify, unauth, bare: bareResult, authOverUnauth: auth.rps / unauth.rps, authOverBare: auth.rps / bareResult.rps };
   } finally {
     await cadreen.stop();
     await bare.stop();
   }
-}
-
-/** Adds `count` active keys to the workspace, straight into the SQLite file, keeping its counters true. */
-function bulkInsertKeys(path: string, workspaceId: string, count: number): void {
-  const db = new BetterSqlite3(path);
-  const template = db.prepare('select * from api_keys where workspace_id = ? limit 1').get(workspaceId) as Record<string, unknown>;
-  const insert = db.prepare(
-    `insert into api_keys (id, workspace_id, account_id, actor_profile_id, created_by, name, hash, start, state, created_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`,
-  );
-  const ulid = monotonicFactory();
-  const now = Date.now();
-  db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const id = `key_${ulid(now - count + i)}`;
-      insert.run(id, workspaceId, template.account_id, template.actor_profile_id, template.created_by, `bulk-${i}`, `bench-${id}`, 'sk_cadreen_bnch', now - count + i);
-    }
-    db.prepare('update workspaces set keys_active = keys_active + ? where id = ?').run(count, workspaceId);
-  })();
-  db.close();
 }
 
 /** Sequential list-page latencies (limit 100), after warm-up. */
@@ -116,16 +91,17 @@ async function listScaling(dir: string) {
   const results: Record<string, { p50: number; p99: number }> = {};
   for (const size of [1_000, 1_000_000]) {
     const path = join(dir, `list-${size}.db`);
-    const env = { CADREEN_DATABASE_URL: `sqlite:${path}`, CADREEN_RATE_LIMIT: '9999999/60s' };
+    const env = { CADREEN_DATABASE_URL: `sqlite:${path}`, ...UNLIMITED };
     const { workspace_id, key } = initStore(env);
     const started = performance.now();
-    bulkInsertKeys(path, workspace_id, size - 1);
+    bulkInsertKeys(path, workspace_id, size - 1, placeholderKey);
     process.stdout.write(`  seeded ${size} keys in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     const server = await startCadreen(env);
     try {
       results[size] = await listLatency(server.url, workspace_id, key.plaintext, size);
     } finally {
       await server.stop();
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
     }
   }
   const small = results[1_000]!;
@@ -137,15 +113,20 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 const f = (n: number, digits = 0) => n.toFixed(digits);
 /** autocannon's latencies are whole milliseconds: 0 means under one. */
 const ms = (n: number) => (n === 0 ? '< 1 ms' : `${n} ms`);
+/** Latencies the rotating load generator measured to the microsecond. */
+const msPrecise = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 
 async function main(): Promise<void> {
   pinLoadGenerator();
   const dir = mkdtempSync(join(tmpdir(), 'cadreen-bench-'));
   try {
     const results: Record<string, unknown> = { date: new Date().toISOString() };
+    process.stdout.write(PINNED ? 'Servers on CPU 0, load generator on CPU 1\n\n' : 'Processes not pinned (needs Linux, taskset and two CPUs)\n\n');
     if (PARTS.has('overhead')) results.overhead = await reportOverhead(dir);
+    if (PARTS.has('refusal')) results.refusal = await reportRefusal(dir);
     if (PARTS.has('list')) results.list = await reportList(dir);
     if (PARTS.has('scale')) results.scale = await reportScale();
+    if (PARTS.has('sustained')) results.sustained = await reportSustained(dir);
     mkdirSync(join(RESULTS, '..'), { recursive: true });
     writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\nResults written to build/bench-results.json\n`);
@@ -156,16 +137,58 @@ async function main(): Promise<void> {
 
 async function reportOverhead(dir: string) {
   process.stdout.write(`Auth overhead (${ROUNDS} alternating rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds)\n`);
-  process.stdout.write(PINNED ? '  servers on CPU 0, load generator on CPU 1\n' : '  processes not pinned (needs Linux, taskset and two CPUs)\n');
   const overhead = await authOverhead(dir);
-  for (const [name, r] of [['GET /api/v1/cadreen/health (auth)', overhead.auth], ['GET /livez (no auth)', overhead.unauth], ['bare node:http', overhead.bare]] as const) {
+  for (const [name, r] of [
+    ['GET /api/v1/cadreen/health (auth)', overhead.auth],
+    ['POST /api/v1/cadreen/keys/verify', overhead.verify],
+    ['GET /livez (no auth)', overhead.unauth],
+    ['bare node:http', overhead.bare],
+  ] as const) {
     process.stdout.write(
       `  ${name.padEnd(36)} ${f(r.rps).padStart(7)} req/s   p99 ${ms(r.p99).padEnd(7)} server CPU ${f(r.cpuPerRequest, 1)} µs/request   rounds ${r.rounds.join(' ')}\n`,
     );
   }
-  process.stdout.write(`  auth/unauth ${f(overhead.authOverUnauth, 2)} (target ≥ 0.85) ${verdict(overhead.authOverUnauth >= 0.85)}\n`);
-  process.stdout.write(`  auth/bare   ${f(overhead.authOverBare, 2)} (target ≥ 0.60) ${verdict(overhead.authOverBare >= 0.6)}\n\n`);
+  process.stdout.write(`  auth/unauth ${f(overhead.authOverUnauth, 2)}   auth/bare ${f(overhead.authOverBare, 2)}   (throughput ratios; no target)\n\n`);
   return overhead;
+}
+
+async function reportRefusal(dir: string) {
+  process.stdout.write(
+    `Refused unknown key vs valid cached key, GET /api/v1/cadreen/health (${ROUNDS} alternating rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds)\n`,
+  );
+  const refusal: RefusalResults = await runRefusalBench(dir, ROUNDS, SECONDS);
+  process.stdout.write(`  failure limiter: CADREEN_AUTH_FAILURE_LIMIT ${refusal.failureLimit}; each case on its own server\n`);
+  for (const [name, label] of Object.entries(CASES) as [keyof typeof CASES, string][]) {
+    const r = refusal.cases[name];
+    const answers = Object.entries(r.statuses)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' ');
+    process.stdout.write(
+      `  ${label.padEnd(44)} server CPU ${f(r.cpuPerRequest, 1).padStart(6)} µs/request   ${f(r.rps).padStart(6)} req/s   p99 ${msPrecise(r.p99).padEnd(8)}  answers ${answers}` +
+        `${r.reconnects > 0 ? `, ${r.reconnects} closed by the server` : ''}   rounds (µs) ${r.rounds.join(' ')}\n`,
+    );
+  }
+  process.stdout.write(
+    `  refused (limiter on) / valid ${f(refusal.limitedOverValid, 2)} (target ≤ 1.5) ${verdict(refusal.limitedOverValid <= 1.5)}\n` +
+      `  for context: repeated unknown (limiter off) / valid ${f(refusal.repeatedOverValid, 2)}, never-repeated unknown (limiter off) / valid ${f(refusal.freshOverValid, 2)}\n\n`,
+  );
+  return refusal;
+}
+
+async function reportSustained(dir: string) {
+  process.stdout.write(`Sustained verification at scale (SQLite, ${CONNECTIONS} connections, as fast as the server answers)\n`);
+  const s: SustainedResults = await runSustainedBench(dir, (line) => process.stdout.write(`${line}\n`));
+  const t = SUSTAINED_TARGETS;
+  const r = s.run;
+  process.stdout.write(
+    `  ${s.stored} keys stored, ${s.hot} hot, CADREEN_KEY_CACHE_SIZE ${s.cacheSize}, ${s.seconds} s\n` +
+      `  ${f(r.rps)} req/s   ${r.requests} requests   server CPU ${f(r.cpuPerRequest, 1)} µs/request   p50 ${msPrecise(r.p50)}   p99 ${msPrecise(r.p99)}   p99.9 ${msPrecise(r.p999)}\n` +
+      `  slowest request per 10 s (ms): ${r.maxTimeline.map((m) => f(m)).join(' ')}\n` +
+      `  RSS (MB): start ${s.rss.startMB}, after warm-up ${s.rss.afterWarmupMB}, end ${s.rss.endMB}; highest per 10 s: ${s.rss.timeline.join(' ')}\n` +
+      `  peak RSS ${s.rss.peakMB} MB (VmHWM; highest of ${s.rss.samples} samples ${s.rss.peakSampledMB} MB) (target ≤ ${t.peakRssMB} MB) ${verdict(s.rss.peakMB <= t.peakRssMB)}\n` +
+      `  worst request ${msPrecise(r.max)} (load generator's view; target ≤ ${t.maxLatencyMs} ms) ${verdict(r.max <= t.maxLatencyMs)}\n\n`,
+  );
+  return s;
 }
 
 async function reportList(dir: string) {

@@ -77,7 +77,14 @@ export async function runScaleBench(seconds = 5): Promise<ScaleResults> {
   const servers: Server[] = [];
   try {
     const verify: ScaleResults['verify'] = {};
-    const common = { CADREEN_RATE_LIMIT: '9999999/60s', CADREEN_LOG_LEVEL: 'info' };
+    // Neither the key's limit nor its workspace's budget refuses the load, and the propagation
+    // loop's own refusals (401 once the revoke arrives) do not trip the per-client failure limiter.
+    const common = {
+      CADREEN_RATE_LIMIT: '9999999/60s',
+      CADREEN_WORKSPACE_RATE_LIMIT: '9999999/60s',
+      CADREEN_AUTH_FAILURE_LIMIT: '9999999/60s',
+      CADREEN_LOG_LEVEL: 'info',
+    };
     const sqliteEnv = { ...common, CADREEN_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}` };
     const sqliteKey = init(sqliteEnv).key.plaintext;
     const pgEnv = { ...common, CADREEN_DATABASE_URL: schema.url };

@@ -35,6 +35,19 @@ export function cpuMicros(pid: number): number | undefined {
   }
 }
 
+/** Resident memory of a process now and at its peak so far (VmRSS, VmHWM), in KiB; undefined where /proc is not there. */
+export function memoryKiB(pid: number): { rss: number; peak: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    const rss = field('VmRSS');
+    const peak = field('VmHWM');
+    return Number.isFinite(rss) && Number.isFinite(peak) ? { rss, peak } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
