@@ -103,8 +103,9 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or 
     expect((await call('GET', '/api/v1/cadreen/health')).status).toBe(200);
 
     pgProxy.restore();
+    // A failed write probe stands for 5 s before /readyz probes again.
     let ready = 0;
-    for (let i = 0; i < 50 && ready !== 200; i++) {
+    for (let i = 0; i < 200 && ready !== 200; i++) {
       ready = (await call('GET', '/readyz')).status;
       if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
     }
