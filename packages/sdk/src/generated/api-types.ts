@@ -164,7 +164,14 @@ export type Workspace = {
   name: string;
   /** RFC 3339 timestamp */
   created_at: string;
+  /** The limit of each key */
   rate_limit: {
+    limit: number;
+    window_seconds: number;
+    source: "workspace" | "default";
+  };
+  /** The budget all keys of the workspace share together */
+  workspace_rate_limit: {
     limit: number;
     window_seconds: number;
     source: "workspace" | "default";
@@ -192,6 +199,10 @@ export type WorkspaceCreateParams = {
     limit: number;
     window_seconds: number;
   } | null;
+  workspace_rate_limit?: {
+    limit: number;
+    window_seconds: number;
+  } | null;
 };
 
 export type WorkspaceUpdateParams = {
@@ -201,11 +212,15 @@ export type WorkspaceUpdateParams = {
     limit: number;
     window_seconds: number;
   } | null;
+  workspace_rate_limit?: {
+    limit: number;
+    window_seconds: number;
+  } | null;
 };
 
 export type ErrorBody = {
   error: {
-    code: "auth_missing" | "auth_invalid" | "auth_revoked" | "auth_rotating" | "auth_forbidden" | "rate_limited" | "invalid_request" | "not_found" | "conflict" | "payload_too_large" | "service_unavailable" | "internal_error";
+    code: "auth_missing" | "auth_invalid" | "auth_revoked" | "auth_rotating" | "auth_forbidden" | "rate_limited" | "invalid_request" | "not_found" | "conflict" | "payload_too_large" | "service_unavailable" | "internal_error" | "quota_exceeded" | "method_not_allowed" | "request_timeout" | "uri_too_long" | "headers_too_large";
     message: string;
     request_id: string;
     details?: Array<{
