@@ -81,15 +81,21 @@ type Verification struct {
 	} `json:"ratelimit,omitempty"`
 }
 
+// EffectiveRateLimit is a limit in force and where it comes from ("workspace" or "default").
+type EffectiveRateLimit struct {
+	Limit         int    `json:"limit"`
+	WindowSeconds int    `json:"window_seconds"`
+	Source        string `json:"source"`
+}
+
 // Workspace is an isolation boundary; every key belongs to one.
 type Workspace struct {
 	ID        string `json:"id"`
 	AccountID string `json:"account_id"`
 	Name      string `json:"name"`
 	CreatedAt string `json:"created_at"`
-	RateLimit struct {
-		Limit         int    `json:"limit"`
-		WindowSeconds int    `json:"window_seconds"`
-		Source        string `json:"source"`
-	} `json:"rate_limit"`
+	// RateLimit is the limit of each key.
+	RateLimit EffectiveRateLimit `json:"rate_limit"`
+	// WorkspaceRateLimit is the budget all keys of the workspace share together.
+	WorkspaceRateLimit EffectiveRateLimit `json:"workspace_rate_limit"`
 }
