@@ -39,6 +39,11 @@ export const RAW_REQUESTS = [
   `GET /${'a'.repeat(20_000)} HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
   `GET /api/v1/maas/workspaces/${'w'.repeat(300)}/api-keys HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
   `GET /livez HTTP/1.1\r\n${HOST}${CLOSE}X-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+  `HEAD /livez HTTP/1.1\r\n${HOST}${CLOSE}X-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+  `HEAD /li vez HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
+  `HEAD /v1/api_keys/%ED%A0%80 HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
+  `HEAD /api/v1/maas/workspaces/${'w'.repeat(300)}/api-keys HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
+  `HEAD /nowhere HTTP/1.1\r\n${HOST}${CLOSE}\r\n`,
   `GET /v1/api_keys HTTP/1.1\r\n${HOST}${CLOSE}${'X-Many: 1\r\n'.repeat(3_000)}\r\n`,
   `POST /v1/api_keys HTTP/1.1\r\n${HOST}${CLOSE}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
   `POST /v1/api_keys HTTP/1.1\r\n${HOST}${CLOSE}Content-Length: abc\r\n\r\n`,
@@ -53,7 +58,6 @@ export const RAW_REQUESTS = [
   `GET /livez HTTP/1.1\r\n${HOST}Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
   `CONNECT 127.0.0.1:1 HTTP/1.1\r\n${HOST}\r\n`,
   'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
-  '\r\n\r\n',
   'garbage\r\n\r\n',
   '\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003\r\n\r\n',
 ] as const;
@@ -69,7 +73,11 @@ export function socketRequests(): fc.Arbitrary<SocketRequest> {
     { weight: 2, arbitrary: fc.constantFrom(...RAW_REQUESTS).map((raw) => ({ raw })) },
     {
       weight: 1,
-      arbitrary: fc.uint8Array({ minLength: 1, maxLength: 60 }).map((bytes) => ({ raw: `${Buffer.from(bytes).toString('latin1')}\r\n\r\n` })),
+      // Not only CR and LF: a server rightly skips empty lines before a request line and waits for one.
+      arbitrary: fc
+        .uint8Array({ minLength: 1, maxLength: 60 })
+        .filter((bytes) => bytes.some((byte) => byte !== 13 && byte !== 10))
+        .map((bytes) => ({ raw: `${Buffer.from(bytes).toString('latin1')}\r\n\r\n` })),
     },
   );
 }
