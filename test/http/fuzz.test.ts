@@ -33,9 +33,12 @@ import { createHarness, type Harness, type HarnessOptions } from './harness.js';
  * Seeded and reproducible: CADREEN_FUZZ_SEED picks the seed (fast-check
  * prints seed and path on failure), CADREEN_FUZZ_RUNS and
  * CADREEN_FUZZ_SOCKET_RUNS and CADREEN_FUZZ_PG_RUNS the number of requests
- * (the PostgreSQL run needs CADREEN_TEST_DATABASE_URL). CADREEN_FUZZ_SURVEY=1
- * sends them all without stopping at the first failure and reports every
- * distinct failure, one example each.
+ * (the PostgreSQL run needs CADREEN_TEST_DATABASE_URL). CADREEN_FUZZ_PATH
+ * replays the path fast-check printed (against a freshly seeded service, so a
+ * failure that needed earlier requests may not recur: rerun the seed instead).
+ * CADREEN_FUZZ_SURVEY=1 sends every request without stopping at the first
+ * failure and reports each distinct failure once, with an example;
+ * CADREEN_FUZZ_REPORT=1 prints the answers by route.
  */
 const SEED = Number(process.env.CADREEN_FUZZ_SEED ?? 20_260_603);
 const RUNS = Number(process.env.CADREEN_FUZZ_RUNS ?? 5_000);
