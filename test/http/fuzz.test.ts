@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractProblems } from './fuzz/contract.js';
 import { INJECT_METHODS, fuzzRequests, type FuzzRequest } from './fuzz/requests.js';
 import { ROUTES, routeName } from './fuzz/routes.js';
-import { RAW_REQUESTS, socketRequests, type SocketRequest } from './fuzz/socket-requests.js';
+import { socketRequests, type SocketRequest } from './fuzz/socket-requests.js';
 import {
   isolationProblems,
   learn,
@@ -119,7 +119,12 @@ class Tally {
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
-/** Runs `property` with the seed, or in survey mode over the same requests without stopping. */
+/**
+ * Checks `runs` values of `arbitrary` with fast-check under the seed (stopping
+ * at the first failure, which it shrinks and prints with seed and path), or in
+ * survey mode checks the same values without stopping and reports every kind
+ * of failure once.
+ */
 async function run<T>(arbitrary: fc.Arbitrary<T>, runs: number, check: (value: T) => Promise<Failure | undefined>, findings: Findings) {
   if (SURVEY) {
     for (const value of fc.sample(arbitrary, { seed: SEED, numRuns: runs })) {
@@ -279,8 +284,8 @@ describe('HTTP fuzz over a socket: Node’s parser and the framework’s refusal
         },
         findings,
       );
+      // Requests Node's own client refuses to send are not the server's business, but must stay rare.
       expect(refusedByClient).toBeLessThan(SOCKET_RUNS / 20);
-      expect(RAW_REQUESTS.length).toBeGreaterThan(0);
 
       const health = await h.request('GET', '/api/v1/cadreen/health', { key: world.secrets.anchor! });
       expect(health.status).toBe(200);
