@@ -184,6 +184,11 @@ async function reportSustained(dir: string) {
     `  ${s.stored} keys stored, ${s.hot} hot, CADREEN_KEY_CACHE_SIZE ${s.cacheSize}, ${s.seconds} s\n` +
       `  ${f(r.rps)} req/s   ${r.requests} requests   server CPU ${f(r.cpuPerRequest, 1)} µs/request   p50 ${msPrecise(r.p50)}   p99 ${msPrecise(r.p99)}   p99.9 ${msPrecise(r.p999)}\n` +
       `  slowest request per 10 s (ms): ${r.maxTimeline.map((m) => f(m)).join(' ')}\n` +
+      (s.server
+        ? `  server side (probe): longest event-loop delay ${s.server.loopMaxMs} ms, per 10 s: ${s.server.loopMaxTimeline.join(' ')}\n` +
+          `  longest GC pause ${s.server.gcMaxMs} ms (kind ${s.server.gcMaxKind}); main thread waiting for a CPU per 10 s (ms): ${s.server.runQueueTimeline.join(' ')}\n`
+        : '') +
+      `  baseline, bare node:http under the same load for ${s.baseline.seconds} s: ${f(s.baseline.rps)} req/s, worst request ${msPrecise(s.baseline.max)}\n` +
       `  RSS (MB): start ${s.rss.startMB}, after warm-up ${s.rss.afterWarmupMB}, end ${s.rss.endMB}; highest per 10 s: ${s.rss.timeline.join(' ')}\n` +
       `  peak RSS ${s.rss.peakMB} MB (VmHWM; highest of ${s.rss.samples} samples ${s.rss.peakSampledMB} MB) (target ≤ ${t.peakRssMB} MB) ${verdict(s.rss.peakMB <= t.peakRssMB)}\n` +
       `  worst request ${msPrecise(r.max)} (load generator's view; target ≤ ${t.maxLatencyMs} ms) ${verdict(r.max <= t.maxLatencyMs)}\n\n`,

@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bulkInsertKeys, realKeys } from './keys.js';
 import { CONNECTIONS, rotate } from './load.js';
 import { rotatingLoad, type RotatingLoad } from './rotating-load.js';
@@ -19,6 +20,7 @@ const SECONDS = Number(process.env.CADREEN_BENCH_SCALE_SECONDS ?? 180);
 /** Room in the key cache for the whole hot set, and then some. */
 const CACHE_SIZE = Number(process.env.CADREEN_KEY_CACHE_SIZE ?? Math.ceil(HOT * 1.1));
 const SAMPLE_MS = 100;
+const PROBE = fileURLToPath(new URL('./loop-probe.js', import.meta.url));
 /** How long the same load runs against a bare node:http server first: what the machine alone adds to the slowest request. */
 const BASELINE_SECONDS = Math.min(30, SECONDS);
 
@@ -36,6 +38,17 @@ export interface SustainedResults {
   run: RotatingLoad;
   /** The same generator and keys against the bare node:http server, for BASELINE_SECONDS. */
   baseline: { seconds: number; rps: number; p999: number; max: number };
+  /** What the server saw, from the preloaded probe (bench/loop-probe.ts), over the sustained run; absent where it could not run. */
+  server?: {
+    /** Longest event-loop delay in each 10 s, ms. */
+    loopMaxTimeline: number[];
+    loopMaxMs: number;
+    /** Longest garbage-collection pause, ms, and its kind (1 scavenge, 2 mark-compact, 4 incremental marking, 8 weak callbacks). */
+    gcMaxMs: number;
+    gcMaxKind: number;
+    /** Time the server's main thread was ready but waited for a CPU, per 10 s, ms. */
+    runQueueTimeline: number[];
+  };
   rss: {
     /** After start-up, before any request. */
     startMB: number;
@@ -85,7 +98,11 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
   }
   log(`  baseline: bare node:http, same load, ${BASELINE_SECONDS} s: ${Math.round(baseline.rps)} req/s, worst request ${baseline.max.toFixed(1)} ms`);
 
-  const server = await startCadreen(env);
+  const probeFile = join(dir, 'probe.jsonl');
+  const probe: Record<string, string> = existsSync(PROBE)
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${JSON.stringify(PROBE)}`.trim(), CADREEN_BENCH_PROBE_FILE: probeFile }
+    : {};
+  const server = await startCadreen({ ...env, ...probe });
   const pid = server.child.pid!;
   let peakSampled = 0;
   let samples = 0;
@@ -117,6 +134,12 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
       window = [];
     }, 10_000);
     let run: RotatingLoad;
+    // The probe's windows start with the run, and its last window ends with it.
+    const mark = () => {
+      if (probe.CADREEN_BENCH_PROBE_FILE) process.kill(pid, 'SIGUSR2');
+    };
+    const runStarted = Date.now();
+    mark();
     try {
       run = await rotatingLoad(target, { seconds: SECONDS, connections: CONNECTIONS });
     } finally {
@@ -125,6 +148,8 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
     if (window.length > 0) ticks.push(Math.max(...window));
     sample();
     const end = memoryKiB(pid);
+    mark();
+    const serverSide = await probeLines(probeFile, runStarted);
     return {
       stored: STORED,
       hot: HOT,
@@ -135,6 +160,7 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
       warmup: { seconds: warmupSeconds, rps: hotKeys.length / warmupSeconds, max: warm.max },
       run,
       baseline,
+      ...(serverSide ? { server: serverSide } : {}),
       rss: {
         startMB: mb(startKiB),
         afterWarmupMB: mb(afterWarmupKiB),
@@ -149,4 +175,38 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
     clearInterval(sampler);
     await server.stop();
   }
+}
+
+interface ProbeLine {
+  from: number;
+  at: number;
+  mark: boolean;
+  loopMaxMs: number;
+  gcMaxMs: number;
+  gcMaxKind: number;
+  runQueueMs: number;
+}
+
+/** The probe's windows from `from` to the closing mark (written on SIGUSR2; waits for it up to 2 s). */
+async function probeLines(file: string, from: number): Promise<SustainedResults['server']> {
+  const read = (): ProbeLine[] =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as ProbeLine)
+      : [];
+  const closed = () => read().some((line) => line.mark && line.from >= from);
+  for (let waited = 0; waited < 2000 && !closed(); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  const lines = read().filter((line) => line.from >= from);
+  if (lines.length === 0) return undefined;
+  const worstGc = lines.reduce((worst, line) => (line.gcMaxMs > worst.gcMaxMs ? line : worst));
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    loopMaxTimeline: lines.map((line) => round(line.loopMaxMs)),
+    loopMaxMs: round(Math.max(...lines.map((line) => line.loopMaxMs))),
+    gcMaxMs: round(worstGc.gcMaxMs),
+    gcMaxKind: worstGc.gcMaxKind,
+    runQueueTimeline: lines.map((line) => Math.round(line.runQueueMs)),
+  };
 }
