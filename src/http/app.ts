@@ -102,7 +102,11 @@ const CLIENT_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
  * error shape and the connection closed. Only the error's code is logged: its
  * raw packet may hold a key.
  */
-function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+/** Whether the raw bytes Node's parser refused are those of a HEAD request (leading blank lines are allowed). */
+const isHeadRequest = (rawPacket: unknown): boolean =>
+  Buffer.isBuffer(rawPacket) && /^(?:\r?\n)*HEAD /.test(rawPacket.toString('latin1', 0, 64));
+
+function answerClientError(this: FastifyInstance, error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { code, message } = CLIENT_ERRORS[error.code ?? ''] ?? { code: 'invalid_request' as const, message: 'the request is not valid HTTP' };
   const requestId = newRequestId();
@@ -113,7 +117,7 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
     socket.destroy();
     return;
   }
-  socket.end(rawErrorResponse(code, message, requestId));
+  socket.end(rawErrorResponse(code, message, requestId, {}, { head: isHeadRequest(error.rawPacket) }));
   // A peer that does not read must not hold the socket open.
   setTimeout(() => socket.destroy(), 1000).unref();
 }

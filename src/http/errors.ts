@@ -60,9 +60,16 @@ export function sendError(
 /**
  * The one error shape as a whole HTTP/1.1 response that closes the connection,
  * for refusals Node's parser raises before there is a request to answer
- * (headers too large, malformed HTTP, a request too slow to arrive).
+ * (headers too large, malformed HTTP, a request too slow to arrive). The
+ * answer to a HEAD request has the headers of that body but not the body.
  */
-export function rawErrorResponse(code: ErrorCode, message: string, requestId: string, headers: Record<string, string> = {}): string {
+export function rawErrorResponse(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+  options: { head?: boolean } = {},
+): string {
   const status = statusOf(code);
   const body = JSON.stringify(errorBody(code, message, requestId));
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
@@ -73,7 +80,7 @@ export function rawErrorResponse(code: ErrorCode, message: string, requestId: st
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     `Request-Id: ${requestId}\r\n` +
     `Date: ${new Date().toUTCString()}\r\n` +
-    `Connection: close\r\n\r\n${body}`
+    `Connection: close\r\n\r\n${options.head ? '' : body}`
   );
 }
 

@@ -178,6 +178,13 @@ describe('framework and parser refusals in the one error shape', () => {
     expect(list.body.keys).toHaveLength(1);
   });
 
+  it('a malformed HEAD request is answered with the error’s headers and no body', async () => {
+    const answer = await exchange(port, `HEAD /li vez HTTP/1.1\r\n${close}\r\n`);
+    expect(answer.status).toBe(400);
+    expect(answer.headers['request-id']).toMatch(/^req_/);
+    expect(answer.body).toBeUndefined();
+  });
+
   it('an Expect other than 100-continue is ignored and the request served', async () => {
     const answer = await exchange(port, `GET /livez HTTP/1.1\r\n${close}Expect: something-else\r\n\r\n`);
     expect(answer.status).toBe(200);
