@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCadreen, type Cadreen } from '../../src/core/cadreen.js';
 import { DEFAULT_KEY_PREFIX, generateKey } from '../../src/core/key-format.js';
@@ -7,10 +6,9 @@ import { buildApp } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import type { RateLimiter } from '../../src/limits/rate-limiter.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
-import { connectRedis, redisReady } from '../../src/redis/redis-connection.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { redisForTests, TEST_REDIS_URL } from '../support/services.js';
 import { ADMIN_TOKEN } from './harness.js';
 
 /** A store that counts the calls made to it, to prove what never reached it. */
@@ -119,21 +117,9 @@ function describeFailureLimiter(backend: string, openLimiter: () => Promise<Rate
 describeFailureLimiter('in-process', async () => new MemoryRateLimiter());
 
 describe.skipIf(!TEST_REDIS_URL)('with Redis', () => {
-  const prefix = testRedisPrefix();
-  const clients: Redis[] = [];
-  afterAll(async () => {
-    const cleaner = new Redis(TEST_REDIS_URL!);
-    const keys = await cleaner.keys(`${prefix}*`);
-    if (keys.length) await cleaner.del(...keys);
-    cleaner.disconnect();
-    for (const client of clients) client.disconnect();
-  });
-  describeFailureLimiter('Redis', async () => {
-    const client = connectRedis(TEST_REDIS_URL!);
-    clients.push(client);
-    await redisReady(client);
-    return new RedisRateLimiter(client, prefix);
-  });
+  const redis = redisForTests(TEST_REDIS_URL!);
+  afterAll(() => redis.cleanup());
+  describeFailureLimiter('Redis', async () => new RedisRateLimiter(await redis.open(), redis.prefix));
 });
 
 describe('unknown keys are remembered apart from known ones', () => {

@@ -1,11 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RateLimitPolicy } from '../../src/core/model.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { tightestWindow, type RateLimitBucket, type RateLimiter } from '../../src/limits/rate-limiter.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
-import { connectRedis, redisReady } from '../../src/redis/redis-connection.js';
-import { TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { redisForTests, TEST_REDIS_URL } from '../support/services.js';
 
 const bucket = (id: string, policy: RateLimitPolicy, name = 'key'): RateLimitBucket => ({ name, id, policy });
 
@@ -106,43 +104,22 @@ describe('the window a single-policy client is told about', () => {
 describeRateLimiterContract('memory', async () => new MemoryRateLimiter());
 
 describe.skipIf(!TEST_REDIS_URL)('Redis rate limiter', () => {
-  const prefix = testRedisPrefix();
-  const clients: Redis[] = [];
-  const open = async () => {
-    const client = connectRedis(TEST_REDIS_URL!);
-    clients.push(client);
-    await redisReady(client);
-    return new RedisRateLimiter(client, prefix);
-  };
-
-  afterAll(async () => {
-    const cleaner = new Redis(TEST_REDIS_URL!);
-    const keys = await cleaner.keys(`${prefix}*`);
-    if (keys.length) await cleaner.del(...keys);
-    cleaner.disconnect();
-    for (const client of clients) client.disconnect();
-  });
-
-  describeRateLimiterContract('redis', async () => {
-    // Each contract case gets fresh buckets by using a fresh prefix.
-    const client = connectRedis(TEST_REDIS_URL!);
-    clients.push(client);
-    await redisReady(client);
-    return new RedisRateLimiter(client, `${prefix}${clients.length}:`);
-  });
+  const redis = redisForTests(TEST_REDIS_URL!);
+  afterAll(() => redis.cleanup());
+  let contractCases = 0;
+  // Each contract case gets fresh buckets under a prefix of its own.
+  describeRateLimiterContract('redis', async () => new RedisRateLimiter(await redis.open(), `${redis.prefix}${++contractCases}:`));
 
   it('shares one budget between limiters on different connections (two instances)', async () => {
-    const a = await open();
-    const b = await open();
+    const a = new RedisRateLimiter(await redis.open(), redis.prefix);
+    const b = new RedisRateLimiter(await redis.open(), redis.prefix);
     const policy = { limit: 100, windowSeconds: 60 };
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).consume([bucket('shared', policy)], 1)));
     expect(results.filter((r) => r.allowed)).toHaveLength(100);
   });
 
   it('keeps serving from in-process counters while Redis is unreachable', async () => {
-    const client = connectRedis('redis://127.0.0.1:1');
-    clients.push(client);
-    const limiter = new RedisRateLimiter(client, prefix);
+    const limiter = new RedisRateLimiter(redis.unreachable(), redis.prefix);
     const policy = { limit: 2, windowSeconds: 60 };
     const decisions = [];
     for (let i = 0; i < 3; i++) decisions.push(await limiter.consume([bucket('offline', policy)], 1));

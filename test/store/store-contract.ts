@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
 import type { ApiKey, AuditEvent, Profile, Workspace } from '../../src/core/model.js';
 import type { Store } from '../../src/store/store.js';
+import { keyRow } from './fixtures.js';
 
 /**
  * The contract every Store backend must keep. A backend's test file calls
@@ -39,31 +40,8 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       createdAt: now,
     });
 
-    const keyNamed = (name: string, overrides: Partial<ApiKey> = {}): ApiKey => {
-      const id = newId('key');
-      return {
-        id,
-        workspaceId: workspace.id,
-        accountId,
-        actorProfileId: newId('prof'),
-        createdBy: systemProfileId,
-        name,
-        description: null,
-        labels: null,
-        externalId: null,
-        hash: `hash-${id}`,
-        start: 'sk_cadreen_abcd',
-        state: 'active',
-        createdAt: now,
-        expiresAt: null,
-        lastUsedAt: null,
-        rotatedFrom: null,
-        rotatedTo: null,
-        graceUntil: null,
-        revokedAt: null,
-        ...overrides,
-      };
-    };
+    const keyNamed = (name: string, overrides: Partial<ApiKey> = {}): ApiKey =>
+      keyRow({ workspaceId: workspace.id, accountId, createdBy: systemProfileId, now }, name, overrides);
 
     /** A quota no test reaches unless it means to. */
     const ROOMY = { maxKeys: 100_000 };

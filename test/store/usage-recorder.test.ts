@@ -7,6 +7,7 @@ import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
+import { keyRow } from './fixtures.js';
 
 interface Backend {
   name: string;
@@ -232,29 +233,8 @@ async function insertKey(store: Store, workspaceId: string, now: Millis): Promis
     createdAt: now,
   });
   await store.insertWorkspace({ id: workspaceId, accountId, name: 'main', rateLimit: null, workspaceRateLimit: null, createdAt: now }, event('workspace.created'));
-  const id = newId('key');
-  const key: ApiKey = {
-    id,
-    workspaceId,
-    accountId,
-    actorProfileId: newId('prof'),
-    createdBy: systemProfileId,
-    name: 'used',
-    description: null,
-    labels: null,
-    externalId: null,
-    hash: `hash-${id}`,
-    start: 'sk_cadreen_abcd',
-    state: 'active',
-    createdAt: now,
-    expiresAt: null,
-    lastUsedAt: null,
-    rotatedFrom: null,
-    rotatedTo: null,
-    graceUntil: null,
-    revokedAt: null,
-  };
+  const key = keyRow({ workspaceId, accountId, createdBy: systemProfileId, now }, 'used');
   const profile = { id: key.actorProfileId, accountId, type: 'PROFILE_TYPE_API_KEY' as const, name: 'used', email: null, createdBy: systemProfileId, createdAt: now };
-  expect(await store.insertKey(key, profile, event('key.created', id), { maxKeys: 10 })).toBe('inserted');
+  expect(await store.insertKey(key, profile, event('key.created', key.id), { maxKeys: 10 })).toBe('inserted');
   return key;
 }

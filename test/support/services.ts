@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { connectRedis, redisReady } from '../../src/redis/redis-connection.js';
 
 /**
  * The PostgreSQL and Redis servers the backend tests run against, from
@@ -35,3 +37,35 @@ export async function createTestSchema(baseUrl: string): Promise<{ url: string; 
 
 /** A Redis key prefix of its own for one test run. */
 export const testRedisPrefix = (): string => `cadreen-test:${randomBytes(6).toString('hex')}:`;
+
+/**
+ * Redis clients for one test file, under a key prefix of their own: `open()`
+ * connects one (ready), `cleanup()` deletes every key under the prefix and
+ * disconnects them all.
+ */
+export function redisForTests(url: string) {
+  const prefix = testRedisPrefix();
+  const clients: Redis[] = [];
+  return {
+    prefix,
+    async open(): Promise<Redis> {
+      const client = connectRedis(url);
+      clients.push(client);
+      await redisReady(client);
+      return client;
+    },
+    /** A client that never connects (nothing listens on port 1), for outage behaviour. */
+    unreachable(): Redis {
+      const client = connectRedis('redis://127.0.0.1:1');
+      clients.push(client);
+      return client;
+    },
+    async cleanup(): Promise<void> {
+      const cleaner = new Redis(url);
+      const keys = await cleaner.keys(`${prefix}*`);
+      if (keys.length) await cleaner.del(...keys);
+      cleaner.disconnect();
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
