@@ -5,7 +5,8 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
  * Preloaded into a bench server (`node --import …/loop-probe.js`), never into
  * a deployment: every 10 s it appends one JSON line to the file named by
  * CADREEN_BENCH_PROBE_FILE with what the server itself saw in that time —
- * the longest event-loop delay, the longest garbage-collection pause, and how
+ * the longest event-loop delay, the longest garbage-collection pause, the
+ * process's memory by kind (MB) at the window's end, and how
  * long its main thread waited for a CPU (run queue, from /proc) — so a slow
  * request seen by the load generator can be told apart from a stall of the
  * server and from a machine that gave the server no CPU. SIGUSR2 closes the
@@ -51,6 +52,7 @@ if (file) {
       gcMaxKind,
       gcTotalMs: gcTotal,
       runQueueMs: (now - waited) / 1e6,
+      memory: Object.fromEntries(Object.entries(process.memoryUsage()).map(([name, bytes]) => [name, Math.round(bytes / 104_858) / 10])),
     };
     waited = now;
     windowStarted = line.at;

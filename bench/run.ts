@@ -186,7 +186,8 @@ async function reportSustained(dir: string) {
       `  slowest request per 10 s (ms): ${r.maxTimeline.map((m) => f(m)).join(' ')}\n` +
       (s.server
         ? `  server side (probe): longest event-loop delay ${s.server.loopMaxMs} ms, per 10 s: ${s.server.loopMaxTimeline.join(' ')}\n` +
-          `  longest GC pause ${s.server.gcMaxMs} ms (kind ${s.server.gcMaxKind}); main thread waiting for a CPU per 10 s (ms): ${s.server.runQueueTimeline.join(' ')}\n`
+          `  longest GC pause ${s.server.gcMaxMs} ms (kind ${s.server.gcMaxKind}); main thread waiting for a CPU per 10 s (ms): ${s.server.runQueueTimeline.join(' ')}\n` +
+          `  V8 heap used / reserved per 10 s (MB): ${s.server.heapUsedTimeline.map((used, i) => `${used}/${s.server!.heapTotalTimeline[i]}`).join(' ')}\n`
         : '') +
       `  baseline, bare node:http under the same load for ${s.baseline.seconds} s: ${f(s.baseline.rps)} req/s, worst request ${msPrecise(s.baseline.max)}\n` +
       `  RSS (MB): start ${s.rss.startMB}, after warm-up ${s.rss.afterWarmupMB}, end ${s.rss.endMB}; highest per 10 s: ${s.rss.timeline.join(' ')}\n` +

@@ -89,10 +89,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-/** `cadreen serve` with `env`, once /livez answers. */
-export async function startCadreen(env: Record<string, string>): Promise<ServerProcess> {
+/** `cadreen serve` with `env` (and `nodeArgs` for node itself), once /livez answers. */
+export async function startCadreen(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawnServer([CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawnServer([...nodeArgs, CLI, 'serve', '--port', String(port)], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitForLive(url, child);
   return { child, url, stop: stopper(child) };

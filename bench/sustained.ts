@@ -48,6 +48,10 @@ export interface SustainedResults {
     gcMaxKind: number;
     /** Time the server's main thread was ready but waited for a CPU, per 10 s, ms. */
     runQueueTimeline: number[];
+    /** V8 heap in use and reserved, and memory outside it, at the end of each 10 s, MB. */
+    heapUsedTimeline: number[];
+    heapTotalTimeline: number[];
+    externalTimeline: number[];
   };
   rss: {
     /** After start-up, before any request. */
@@ -99,10 +103,10 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
   log(`  baseline: bare node:http, same load, ${BASELINE_SECONDS} s: ${Math.round(baseline.rps)} req/s, worst request ${baseline.max.toFixed(1)} ms`);
 
   const probeFile = join(dir, 'probe.jsonl');
-  const probe: Record<string, string> = existsSync(PROBE)
-    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${JSON.stringify(PROBE)}`.trim(), CADREEN_BENCH_PROBE_FILE: probeFile }
-    : {};
-  const server = await startCadreen({ ...env, ...probe });
+  const probe: Record<string, string> = existsSync(PROBE) ? { CADREEN_BENCH_PROBE_FILE: probeFile } : {};
+  // CADREEN_BENCH_SERVER_NODE_ARGS go to this server's node, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof --heapsnapshot-signal=SIGHUP'.
+  const nodeArgs = [...(process.env.CADREEN_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(probe.CADREEN_BENCH_PROBE_FILE ? ['--import', PROBE] : [])];
+  const server = await startCadreen({ ...env, ...probe }, nodeArgs);
   const pid = server.child.pid!;
   let peakSampled = 0;
   let samples = 0;
@@ -185,6 +189,7 @@ interface ProbeLine {
   gcMaxMs: number;
   gcMaxKind: number;
   runQueueMs: number;
+  memory: { heapUsed: number; heapTotal: number; external: number };
 }
 
 /** The probe's windows from `from` to the closing mark (written on SIGUSR2; waits for it up to 2 s). */
@@ -208,5 +213,8 @@ async function probeLines(file: string, from: number): Promise<SustainedResults[
     gcMaxMs: round(worstGc.gcMaxMs),
     gcMaxKind: worstGc.gcMaxKind,
     runQueueTimeline: lines.map((line) => Math.round(line.runQueueMs)),
+    heapUsedTimeline: lines.map((line) => line.memory.heapUsed),
+    heapTotalTimeline: lines.map((line) => line.memory.heapTotal),
+    externalTimeline: lines.map((line) => line.memory.external),
   };
 }
