@@ -5,8 +5,9 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
  * Preloaded into a bench server (`node --import …/loop-probe.js`), never into
  * a deployment: every 10 s it appends one JSON line to the file named by
  * CADREEN_BENCH_PROBE_FILE with what the server itself saw in that time —
- * the longest event-loop delay, the longest garbage-collection pause, the
- * process's memory by kind (MB) at the window's end, and how
+ * the longest event-loop delay and every timer turn more than 40 ms late
+ * (stamped with the CPU profiler's clock), the longest garbage-collection
+ * pause, the process's memory by kind (MB) at the window's end, and how
  * long its main thread waited for a CPU (run queue, from /proc) — so a slow
  * request seen by the load generator can be told apart from a stall of the
  * server and from a machine that gave the server no CPU. SIGUSR2 closes the
@@ -29,6 +30,15 @@ if (file) {
       }
     }
   }).observe({ entryTypes: ['gc'] });
+  // Timer turns that came more than 40 ms late: when they ended (monotonic clock in µs, the CPU profiler's clock) and how late, ms.
+  let stalls: [number, number][] = [];
+  let lastTick = process.hrtime.bigint();
+  setInterval(() => {
+    const now = process.hrtime.bigint();
+    const late = Number(now - lastTick) / 1e6 - 5;
+    if (late > 40) stalls.push([Number(now / 1000n), Math.round(late)]);
+    lastTick = now;
+  }, 5).unref();
   /** Nanoseconds this thread has waited on a run queue so far (second field of schedstat). */
   const runQueueNs = () => {
     try {
@@ -52,9 +62,11 @@ if (file) {
       gcMaxKind,
       gcTotalMs: gcTotal,
       runQueueMs: (now - waited) / 1e6,
+      stalls,
       memory: Object.fromEntries(Object.entries(process.memoryUsage()).map(([name, bytes]) => [name, Math.round(bytes / 104_858) / 10])),
     };
     waited = now;
+    stalls = [];
     windowStarted = line.at;
     loop.reset();
     gcMax = 0;

@@ -186,8 +186,10 @@ async function reportSustained(dir: string) {
       `  slowest request per 10 s (ms): ${r.maxTimeline.map((m) => f(m)).join(' ')}\n` +
       (s.server
         ? `  server side (probe): longest event-loop delay ${s.server.loopMaxMs} ms, per 10 s: ${s.server.loopMaxTimeline.join(' ')}\n` +
+          `  event loop more than 40 ms late ${s.server.stalls.length} times${s.server.stalls.length > 0 ? ` (ms: ${s.server.stalls.map(([, late]) => late).join(' ')})` : ''}\n` +
           `  longest GC pause ${s.server.gcMaxMs} ms (kind ${s.server.gcMaxKind}); main thread waiting for a CPU per 10 s (ms): ${s.server.runQueueTimeline.join(' ')}\n` +
-          `  V8 heap used / reserved per 10 s (MB): ${s.server.heapUsedTimeline.map((used, i) => `${used}/${s.server!.heapTotalTimeline[i]}`).join(' ')}\n`
+          `  V8 heap used / reserved per 10 s (MB): ${s.server.heapUsedTimeline.map((used, i) => `${used}/${s.server!.heapTotalTimeline[i]}`).join(' ')}\n` +
+          `  RSS outside the V8 heap per 10 s (MB): ${s.server.outsideHeapTimeline.join(' ')}\n`
         : '') +
       `  baseline, bare node:http under the same load for ${s.baseline.seconds} s: ${f(s.baseline.rps)} req/s, worst request ${msPrecise(s.baseline.max)}\n` +
       `  RSS (MB): start ${s.rss.startMB}, after warm-up ${s.rss.afterWarmupMB}, end ${s.rss.endMB}; highest per 10 s: ${s.rss.timeline.join(' ')}\n` +
@@ -216,10 +218,10 @@ async function reportScale() {
     }
     const p = scale.propagation;
     process.stdout.write(`\nRevocation propagation across two instances (PostgreSQL + Redis, ${p.rounds} revokes)\n`);
-    process.stdout.write(`  p50 ${f(p.p50, 1)} ms   p99 ${f(p.p99, 1)} ms   max ${f(p.max, 1)} ms (target < 250 ms) ${verdict(p.p99 < 250)}\n`);
+    process.stdout.write(`  p50 ${f(p.p50, 1)} ms   p99 ${f(p.p99, 1)} ms   max ${f(p.max, 1)} ms (target < 250 ms) ${verdict(p.p99 < 250)}\n\n`);
   } catch (error) {
     scale = { skipped: (error as Error).message };
-    process.stdout.write(`PostgreSQL/Redis figures skipped: ${(error as Error).message}\n`);
+    process.stdout.write(`PostgreSQL/Redis figures skipped: ${(error as Error).message}\n\n`);
   }
   return scale;
 }

@@ -48,10 +48,14 @@ export interface SustainedResults {
     gcMaxKind: number;
     /** Time the server's main thread was ready but waited for a CPU, per 10 s, ms. */
     runQueueTimeline: number[];
+    /** Timer turns more than 40 ms late: [end on the monotonic clock in µs (a CPU profile's clock), ms late]. */
+    stalls: [number, number][];
     /** V8 heap in use and reserved, and memory outside it, at the end of each 10 s, MB. */
     heapUsedTimeline: number[];
     heapTotalTimeline: number[];
     externalTimeline: number[];
+    /** RSS outside the V8 heap (RSS − heap reserved): code, the native modules' and SQLite's memory, threads, buffers, MB. */
+    outsideHeapTimeline: number[];
   };
   rss: {
     /** After start-up, before any request. */
@@ -189,7 +193,8 @@ interface ProbeLine {
   gcMaxMs: number;
   gcMaxKind: number;
   runQueueMs: number;
-  memory: { heapUsed: number; heapTotal: number; external: number };
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  stalls: [number, number][];
 }
 
 /** The probe's windows from `from` to the closing mark (written on SIGUSR2; waits for it up to 2 s). */
@@ -213,8 +218,10 @@ async function probeLines(file: string, from: number): Promise<SustainedResults[
     gcMaxMs: round(worstGc.gcMaxMs),
     gcMaxKind: worstGc.gcMaxKind,
     runQueueTimeline: lines.map((line) => Math.round(line.runQueueMs)),
+    stalls: lines.flatMap((line) => line.stalls),
     heapUsedTimeline: lines.map((line) => line.memory.heapUsed),
     heapTotalTimeline: lines.map((line) => line.memory.heapTotal),
     externalTimeline: lines.map((line) => line.memory.external),
+    outsideHeapTimeline: lines.map((line) => round(line.memory.rss - line.memory.heapTotal)),
   };
 }
