@@ -191,6 +191,10 @@ async function reportSustained(dir: string) {
           `  V8 heap used / reserved per 10 s (MB): ${s.server.heapUsedTimeline.map((used, i) => `${used}/${s.server!.heapTotalTimeline[i]}`).join(' ')}\n` +
           `  RSS outside the V8 heap per 10 s (MB): ${s.server.outsideHeapTimeline.join(' ')}\n`
         : '') +
+      (s.blocked
+        ? `  main thread blocked in the kernel (state D): ${s.blocked.blocked} of ${s.blocked.samples} samples every 10 ms, longest ${s.blocked.longestMs} ms` +
+          `${s.blocked.where.length > 0 ? `; in ${s.blocked.where.map(([frames, count]) => `${frames} (${count})`).join(', ')}` : ''}\n`
+        : '') +
       `  baseline, bare node:http under the same load for ${s.baseline.seconds} s: ${f(s.baseline.rps)} req/s, worst request ${msPrecise(s.baseline.max)}\n` +
       `  RSS (MB): start ${s.rss.startMB}, after warm-up ${s.rss.afterWarmupMB}, end ${s.rss.endMB}; highest per 10 s: ${s.rss.timeline.join(' ')}\n` +
       `  peak RSS ${s.rss.peakMB} MB (VmHWM; highest of ${s.rss.samples} samples ${s.rss.peakSampledMB} MB) (target ≤ ${t.peakRssMB} MB) ${verdict(s.rss.peakMB <= t.peakRssMB)}\n` +

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleBlocked, type BlockedReport } from './blocked-sampler.js';
 import { bulkInsertKeys, realKeys } from './keys.js';
 import { CONNECTIONS, rotate } from './load.js';
 import { rotatingLoad, type RotatingLoad } from './rotating-load.js';
@@ -38,6 +39,8 @@ export interface SustainedResults {
   run: RotatingLoad;
   /** The same generator and keys against the bare node:http server, for BASELINE_SECONDS. */
   baseline: { seconds: number; rps: number; p999: number; max: number };
+  /** The server's main thread blocked in the kernel (state D) during the sustained run, sampled every 10 ms (Linux). */
+  blocked?: BlockedReport;
   /** What the server saw, from the preloaded probe (bench/loop-probe.ts), over the sustained run; absent where it could not run. */
   server?: {
     /** Longest event-loop delay in each 10 s, ms. */
@@ -148,10 +151,13 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
     };
     const runStarted = Date.now();
     mark();
+    const blockedSampler = sampleBlocked(pid);
+    let blocked: BlockedReport | undefined;
     try {
       run = await rotatingLoad(target, { seconds: SECONDS, connections: CONNECTIONS });
     } finally {
       clearInterval(tick);
+      blocked = blockedSampler.stop();
     }
     if (window.length > 0) ticks.push(Math.max(...window));
     sample();
@@ -168,6 +174,7 @@ export async function runSustainedBench(dir: string, log: (line: string) => void
       warmup: { seconds: warmupSeconds, rps: hotKeys.length / warmupSeconds, max: warm.max },
       run,
       baseline,
+      ...(blocked ? { blocked } : {}),
       ...(serverSide ? { server: serverSide } : {}),
       rss: {
         startMB: mb(startKiB),
