@@ -14,7 +14,7 @@ export interface BlockedReport {
   blocked: number;
   /** Longest run of consecutive D samples, ms (at 10 ms resolution). */
   longestMs: number;
-  /** Where it was blocked: the three innermost kernel functions, with how many samples each. */
+  /** Where it was blocked: the two innermost kernel functions and the system call, with how many samples each. */
   where: [string, number][];
 }
 
@@ -45,10 +45,10 @@ export function sampleBlocked(pid: number): { stop(): BlockedReport | undefined 
       const frames = readFileSync(`/proc/${pid}/stack`, 'utf8')
         .split('\n')
         .map((line) => /\] ([^+]+)/.exec(line)?.[1])
-        .filter((name): name is string => name !== undefined)
-        .slice(0, 3)
-        .join(' < ');
-      where.set(frames, (where.get(frames) ?? 0) + 1);
+        .filter((name): name is string => name !== undefined);
+      const syscall = frames.find((name) => /^(__x64_sys_|__arm64_sys_|__do_sys_|ksys_)/.test(name));
+      const place = `${frames.slice(0, 2).join(' < ')} in ${syscall ?? 'no system call'}`;
+      where.set(place, (where.get(place) ?? 0) + 1);
     } catch {
       // /proc/<pid>/stack needs root: the count alone still tells.
     }
