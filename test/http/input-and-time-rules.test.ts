@@ -32,9 +32,9 @@ describe('timestamps', () => {
   });
 });
 
-/** The rules of time, on one store: bad timestamps change nothing, expiry wins over a rotation's grace. */
+/** The rules of input and time, on one store: bad timestamps and NUL characters change nothing, expiry wins over a rotation's grace. */
 function describeTimeRules(backend: string, openStore: () => Promise<{ store: Store; drop: () => Promise<void> }>) {
-  describe(`time rules (${backend})`, () => {
+  describe(`input and time rules (${backend})`, () => {
     let h: Harness;
     let ws: Seeded;
     let drop: () => Promise<void>;
@@ -66,6 +66,18 @@ function describeTimeRules(backend: string, openStore: () => Promise<{ store: St
         expect(await keyCount()).toBe(before);
       },
     );
+
+    it('refuses a NUL character in a body, a query or a path with invalid_request, creating nothing', async () => {
+      const before = await keyCount();
+      const answers = [
+        await h.request('POST', keysUrl(), { key: ws.key, rawBody: '{"name":"a\\u0000b"}' }),
+        await h.request('POST', '/v1/api_keys', { key: ws.key, rawBody: '{"metadata":{"name":"ok","labels":{"team":"a\\u0000"}}}' }),
+        await h.request('GET', '/v1/api_keys?prefix=a%00', { key: ws.key }),
+        await h.request('POST', `/v1/api_keys/key_%00/rotate`, { key: ws.key, body: {} }),
+      ];
+      expect(answers.map((a) => [a.status, a.body.error.code])).toEqual(Array(4).fill([400, 'invalid_request']));
+      expect(await keyCount()).toBe(before);
+    });
 
     it('refuses a leap-second expiry on update and keeps the expiry the key had', async () => {
       const expiresAt = '2031-01-01T00:00:00.000Z';
