@@ -10,9 +10,15 @@ import { initStore, memoryKiB, startBare, startCadreen } from './servers.js';
 /**
  * A sustained run at scale: many keys stored, a hot set verified over and
  * over at the highest rate the machine gives, for minutes, while the
- * server's resident memory is sampled. What it watches: the peak RSS and the
+ * server's resident memory is sampled. What it judges: the peak RSS and the
  * slowest request (a stall of the event loop — a long batch write, or the
  * whole hot set expiring from the cache at once — shows up there).
+ *
+ * To say where a slow request came from it also measures the same load on a
+ * bare node:http server (what the machine alone adds), runs the server with
+ * a probe (bench/loop-probe.ts: event-loop delay, GC pauses, time spent
+ * waiting for a CPU, heap) and samples whether its main thread is blocked in
+ * the kernel (bench/blocked-sampler.ts).
  */
 
 const STORED = Number(process.env.CADREEN_BENCH_SCALE_KEYS ?? 1_000_000);
