@@ -58,6 +58,12 @@ export const DENIAL_MESSAGES: Record<DenialCode, string> = {
   rate_limited: 'too many requests for this API key; retry after the Retry-After header',
 };
 const EXPIRED = 'API key has expired';
+/**
+ * A key's last use is recorded at most once per this long: `last_used_at` is
+ * accurate to the minute, and a key used thousands of times a second costs
+ * one row write a minute instead of one a second.
+ */
+export const LAST_USE_RESOLUTION_MS = 60_000;
 const TOO_MANY_FAILURES = 'too many failed authentications from this client; retry after the Retry-After header';
 
 /** A key that may not authenticate now, or a token that names no key. */
@@ -204,7 +210,10 @@ export class Authenticator {
         this.recordRefusal(entry, 'rate_limited', options.ip, now);
         return { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
       }
-      this.usage.keyUsed(entry.id, now);
+      if (entry.lastUsedAt === null || now - entry.lastUsedAt >= LAST_USE_RESOLUTION_MS) {
+        entry.lastUsedAt = now;
+        this.usage.keyUsed(entry.id, now);
+      }
       return {
         ok: true,
         rateLimit,
@@ -235,6 +244,7 @@ export class Authenticator {
           graceUntil: found.key.graceUntil,
           rateLimit: found.rateLimit,
           workspaceRateLimit: found.workspaceRateLimit,
+          lastUsedAt: found.key.lastUsedAt,
         }
       : null;
     this.cache.set(hash, entry, generation);

@@ -18,6 +18,8 @@ export interface CachedKey {
   rateLimit: RateLimitPolicy | null;
   /** The workspace's own budget for all its keys together, or null for the deployment default. */
   workspaceRateLimit: RateLimitPolicy | null;
+  /** The last use recorded (or queued to be), so that a busy key is recorded once a minute, not on every request. */
+  lastUsedAt: ApiKey['lastUsedAt'];
 }
 
 export interface KeyCacheOptions {

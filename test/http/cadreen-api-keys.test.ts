@@ -306,6 +306,29 @@ describe('Cadreen dialect: API keys', () => {
     });
   });
 
+  describe('last use, accurate to the minute', () => {
+    it('records a busy key’s use once a minute, not on every request', async () => {
+      const { id, key } = await h.newKey(ws.workspaceId, 'busy');
+      const url = `${keysUrl(ws.workspaceId)}/${id}`;
+      const lastUsed = async () => {
+        await h.cadreen.usage.flush();
+        return Date.parse((await h.request('GET', url, { key: ws.key })).body.last_used_at);
+      };
+      await h.request('GET', '/api/v1/cadreen/health', { key });
+      const first = await lastUsed();
+      h.advance(30_000);
+      await h.request('GET', '/api/v1/cadreen/health', { key });
+      expect(await lastUsed()).toBe(first);
+      h.advance(31_000);
+      try {
+        await h.request('GET', '/api/v1/cadreen/health', { key });
+        expect(await lastUsed()).toBeGreaterThanOrEqual(first + 61_000);
+      } finally {
+        h.advance(-61_000);
+      }
+    });
+  });
+
   describe('revoke', () => {
     it('returns 204, keeps the key listed as revoked, and is idempotent', async () => {
       const { id, key } = await h.newKey(ws.workspaceId, 'revoke-me');
