@@ -137,9 +137,9 @@ export class Authenticator {
     const now = this.clock();
     const resolution = await this.resolve(token, now, null);
     const entry = resolution.entry;
-    if (entry && caller.kind === 'key' && entry.workspaceId !== caller.workspaceId) return { valid: false, code: 'auth_invalid' };
+    if (!entry) return { valid: false, code: 'auth_invalid' };
+    if (caller.kind === 'key' && entry.workspaceId !== caller.workspaceId) return { valid: false, code: 'auth_invalid' };
     const outcome = await this.admit(resolution, { cost: 1, ...(ip ? { ip } : {}) }, now);
-    if (entry === undefined) return { valid: false, code: outcome.ok ? 'auth_invalid' : outcome.code };
     const identity = { workspaceId: entry.workspaceId, keyId: entry.id, status: resolution.ok ? resolution.status : resolution.status! };
     const rateLimit = outcome.rateLimit ? { rateLimit: outcome.rateLimit } : {};
     return outcome.ok ? { valid: true, ...identity, ...rateLimit } : { valid: false, code: outcome.code, ...identity, ...rateLimit };

@@ -68,17 +68,17 @@ async function missingBodyAsEmpty(request: FastifyRequest): Promise<void> {
  * one, so only `%00` can carry it) is refused before any route work: no store
  * keeps it, and PostgreSQL fails on it.
  */
+const hasNul = (url: string): boolean => url.includes('%00') || url.includes('\0');
+const nulInUrl = () => invalidRequest('the path or query contains a NUL character', [{ field: 'url', message: 'NUL character' }]);
+
 function refuseNulInUrl(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
-  if (request.url.includes('%00') || request.url.includes('\0')) {
-    return done(invalidRequest('the path or query contains a NUL character', [{ field: 'url', message: 'NUL character' }]));
-  }
-  done();
+  done(hasNul(request.url) ? nulInUrl() : undefined);
 }
 
 /** The NUL check first, then the route's own first hook, as one hook: a hook more costs every request. */
 function withNulCheck(first: onRequestHookHandler): onRequestHookHandler {
   return function nulCheckedHook(this: FastifyInstance, request, reply, done) {
-    if (request.url.includes('%00') || request.url.includes('\0')) return refuseNulInUrl(request, reply, done);
+    if (hasNul(request.url)) return done(nulInUrl());
     return first.call(this, request, reply, done);
   };
 }
