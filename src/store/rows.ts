@@ -69,6 +69,23 @@ export function policyOf(limit: number | null, windowSeconds: number | null): Ra
   return limit === null || windowSeconds === null ? null : { limit: Number(limit), windowSeconds: Number(windowSeconds) };
 }
 
+/** The columns of the workspace limits `limits` names: a policy sets them, null clears them, undefined leaves them out. */
+export function limitColumns(limits: {
+  rateLimit?: RateLimitPolicy | null;
+  workspaceRateLimit?: RateLimitPolicy | null;
+}): Partial<Pick<WorkspacesTable, 'rate_limit' | 'rate_limit_window_seconds' | 'workspace_rate_limit' | 'workspace_rate_limit_window_seconds'>> {
+  const columns: ReturnType<typeof limitColumns> = {};
+  if (limits.rateLimit !== undefined) {
+    columns.rate_limit = limits.rateLimit?.limit ?? null;
+    columns.rate_limit_window_seconds = limits.rateLimit?.windowSeconds ?? null;
+  }
+  if (limits.workspaceRateLimit !== undefined) {
+    columns.workspace_rate_limit = limits.workspaceRateLimit?.limit ?? null;
+    columns.workspace_rate_limit_window_seconds = limits.workspaceRateLimit?.windowSeconds ?? null;
+  }
+  return columns;
+}
+
 export function toAccount(row: Selectable<AccountsTable>): Account {
   return { id: row.id, name: row.name, systemProfileId: row.system_profile_id, createdAt: Number(row.created_at) };
 }

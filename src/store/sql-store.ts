@@ -13,7 +13,7 @@ import type {
   Workspace,
 } from '../core/model.js';
 import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
-import { fromKey, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfile, toProfileRow, toWorkspace } from './rows.js';
+import { fromKey, limitColumns, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfile, toProfileRow, toWorkspace } from './rows.js';
 import type {
   KeyChanges,
   KeyFilter,
@@ -173,10 +173,7 @@ export class SqlStore implements Store {
             id: workspace.id,
             account_id: workspace.accountId,
             name: workspace.name,
-            rate_limit: workspace.rateLimit?.limit ?? null,
-            rate_limit_window_seconds: workspace.rateLimit?.windowSeconds ?? null,
-            workspace_rate_limit: workspace.workspaceRateLimit?.limit ?? null,
-            workspace_rate_limit_window_seconds: workspace.workspaceRateLimit?.windowSeconds ?? null,
+            ...limitColumns(workspace),
             created_at: workspace.createdAt,
           })
           .execute();
@@ -216,14 +213,7 @@ export class SqlStore implements Store {
       this.db.transaction().execute(async (trx) => {
         const values: Updateable<WorkspacesTable> = {};
         if (changes.name !== undefined) values.name = changes.name;
-        if (changes.rateLimit !== undefined) {
-          values.rate_limit = changes.rateLimit?.limit ?? null;
-          values.rate_limit_window_seconds = changes.rateLimit?.windowSeconds ?? null;
-        }
-        if (changes.workspaceRateLimit !== undefined) {
-          values.workspace_rate_limit = changes.workspaceRateLimit?.limit ?? null;
-          values.workspace_rate_limit_window_seconds = changes.workspaceRateLimit?.windowSeconds ?? null;
-        }
+        Object.assign(values, limitColumns(changes));
         if (Object.keys(values).length > 0) await trx.updateTable('workspaces').set(values).where('id', '=', id).execute();
         const row = await trx.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
         if (!row) return undefined;
