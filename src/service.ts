@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { createCadreen, type Cadreen } from './core/cadreen.js';
 import { buildApp } from './http/app.js';
 import { MemoryRateLimiter } from './limits/memory-rate-limiter.js';
-import type { RateLimiter } from './limits/rate-limiter.js';
+import type { RateLimiter } from './core/ports.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { connectRedis, redisReady } from './redis/redis-connection.js';
 import { RedisInvalidationBus } from './redis/redis-invalidation-bus.js';

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import { CadreenError, conflict, invalidRequest, notFound } from './errors.js';
 import { CursorCodec, pageOf } from './cursor.js';
 import { newId } from './ids.js';
@@ -151,9 +151,10 @@ export class ApiKeyService {
     return key;
   }
 
-  /** The profile that created `key`, for `includeInfo`. */
-  async creatorOf(key: ApiKey): Promise<Profile | undefined> {
-    return this.store.findProfile(key.createdBy);
+  /** The profiles that created `keys`, by id, read in one query (for `includeInfo`). */
+  async creatorsOf(keys: readonly ApiKey[]): Promise<Map<string, Profile>> {
+    const profiles = await this.store.findProfiles([...new Set(keys.map((key) => key.createdBy))]);
+    return new Map(profiles.map((profile) => [profile.id, profile]));
   }
 
   private checkExpiry(expiresAt: Millis | null | undefined, now: Millis): void {

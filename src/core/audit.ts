@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import { CursorCodec, pageOf } from './cursor.js';
 import type { AuditEvent, AuditEventType } from './model.js';
 import type { Scope } from './scope.js';

@@ -1,5 +1,5 @@
-import type { RateLimitBucket, RateLimitDecision, RateLimiter } from '../limits/rate-limiter.js';
-import type { Store } from '../store/store.js';
+import type { RateLimitBucket, RateLimitDecision, RateLimiter } from './ports.js';
+import type { Store } from './ports.js';
 import type { DenialCode } from './errors.js';
 import { newId } from './ids.js';
 import type { CachedKey, KeyCache } from './key-cache.js';

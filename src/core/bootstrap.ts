@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import { newId } from './ids.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { Account, Profile } from './model.js';

@@ -1,10 +1,10 @@
-import type { RateLimiter } from '../limits/rate-limiter.js';
-import type { Store } from '../store/store.js';
+import type { RateLimiter } from './ports.js';
+import type { Store } from './ports.js';
 import { ApiKeyService } from './api-keys.js';
 import { AuditService } from './audit.js';
 import { Authenticator } from './auth.js';
 import { initAccount } from './bootstrap.js';
-import type { InvalidationBus } from './invalidation.js';
+import type { InvalidationBus } from './ports.js';
 import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
 import { ReadinessProbe } from './readiness.js';

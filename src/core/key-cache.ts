@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Invalidation, InvalidationBus } from './invalidation.js';
+import type { Invalidation, InvalidationBus } from './ports.js';
 import type { ApiKey, RateLimitPolicy } from './model.js';
 
 /**

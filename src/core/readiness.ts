@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import type { Millis } from './model.js';
 
 /** How long one write probe's verdict stands: readiness checks come often, writes to prove it should not. */

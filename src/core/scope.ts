@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import type { Authenticator, Principal } from './auth.js';
 import { CadreenError, invalidRequest, notFound } from './errors.js';
 import type { Workspace } from './model.js';

@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from './errors.js';
 import type { AuditEvent, Millis } from './model.js';
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 
 /** Refused-authentication events waiting to be written (new and retried together); more are dropped and counted. */
 export const MAX_PENDING_REFUSALS = 10_000;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Store } from './ports.js';
 import { CursorCodec, pageOf } from './cursor.js';
 import { invalidRequest, notFound } from './errors.js';
 import { newId } from './ids.js';

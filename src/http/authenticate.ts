@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthOutcome, Principal } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
-import { tightestWindow } from '../limits/rate-limiter.js';
+import { tightestWindow } from '../core/rate-limit-windows.js';
 import { sendError } from './errors.js';
 
 /** Who may call a route: anyone, any authenticated caller, or the admin token only. */

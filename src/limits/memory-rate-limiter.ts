@@ -1,5 +1,5 @@
 import type { RateLimitPolicy } from '../core/model.js';
-import type { RateLimitBucket, RateLimitDecision, RateLimiter, RateLimitWindow } from './rate-limiter.js';
+import type { RateLimitBucket, RateLimitDecision, RateLimiter, RateLimitWindow } from '../core/ports.js';
 
 interface Window {
   used: number;

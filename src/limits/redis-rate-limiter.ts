@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
-import type { RateLimitBucket, RateLimitDecision, RateLimiter } from './rate-limiter.js';
+import type { RateLimitBucket, RateLimitDecision, RateLimiter } from '../core/ports.js';
 
 /**
  * Checks every bucket, then charges all of them or none, atomically (a script

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Invalidation, InvalidationBus } from '../core/invalidation.js';
+import type { Invalidation, InvalidationBus } from '../core/ports.js';
 
 /**
  * Cache invalidations over Redis pub/sub. Pub/sub keeps nothing for a

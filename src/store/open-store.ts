@@ -1,6 +1,6 @@
 import { openPostgresStore, type PostgresOptions } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
-import type { Store } from './store.js';
+import type { Store } from '../core/ports.js';
 
 /** Opens the store a `CADREEN_DATABASE_URL` names (`sqlite:<path>` or `postgres://…`). */
 export async function openStore(databaseUrl: string, postgres: PostgresOptions = {}): Promise<Store> {

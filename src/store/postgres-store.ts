@@ -3,7 +3,7 @@ import pg from 'pg';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { SqlStore, type UnavailableClassifier } from './sql-store.js';
-import type { Store } from './store.js';
+import type { Store } from '../core/ports.js';
 
 export interface PostgresOptions {
   /** Connections per instance (default 10). */

@@ -24,7 +24,7 @@ import type {
   RotateKeyResult,
   Store,
   WorkspaceChanges,
-} from './store.js';
+} from '../core/ports.js';
 
 /**
  * Tells whether a driver error means "the database cannot serve us now"
@@ -161,6 +161,14 @@ export class SqlStore implements Store {
     return this.run(async () => {
       const row = await this.db.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toProfile(row);
+    });
+  }
+
+  findProfiles(ids: readonly string[]): Promise<Profile[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.run(async () => {
+      const rows = await this.db.selectFrom('profiles').selectAll().where('id', 'in', [...ids]).execute();
+      return rows.map(toProfile);
     });
   }
 

@@ -7,7 +7,7 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnec
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { SqlStore, type UnavailableClassifier } from './sql-store.js';
-import type { Store } from './store.js';
+import type { Store } from '../core/ports.js';
 
 /**
  * The longest a statement waits for a lock held by another connection. The

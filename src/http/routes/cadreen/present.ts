@@ -1,7 +1,8 @@
 import type { Principal, Verification } from '../../../core/auth.js';
 import { keyStatus, type ApiKey, type AuditEvent, type Workspace } from '../../../core/model.js';
 import type { EffectiveLimit, WorkspaceLimits } from '../../../core/workspaces.js';
-import { tightestWindow, type RateLimitDecision } from '../../../limits/rate-limiter.js';
+import { tightestWindow } from '../../../core/rate-limit-windows.js';
+import type { RateLimitDecision } from '../../../core/ports.js';
 import { iso } from '../../schemas/common.js';
 
 /** Domain → JSON of the Cadreen dialect (snake_case, absent values as null). */

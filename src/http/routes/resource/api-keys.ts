@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Cadreen } from '../../../core/cadreen.js';
-import type { ApiKey, Profile } from '../../../core/model.js';
+import type { Profile } from '../../../core/model.js';
 import { principalOf } from '../../authenticate.js';
 import { AUTHENTICATED_ERRORS, ErrorBody, IdParam, millis } from '../../schemas/common.js';
 import {
@@ -29,13 +29,6 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
   const tags = ['Resource: API keys'];
   const config = { access: 'authenticated' as const };
 
-  /** Loads the creating profiles of `keys` (once each) for `includeInfo`. */
-  async function creators(keys: ApiKey[]): Promise<Map<string, Profile>> {
-    const ids = [...new Set(keys.map((key) => key.createdBy))];
-    const profiles = await Promise.all(ids.map((id) => cadreen.store.findProfile(id)));
-    return new Map(profiles.filter((p): p is Profile => p !== undefined).map((p) => [p.id, p]));
-  }
-
   app.get<{ Querystring: ListApiKeysQuery }>('/v1/api_keys', {
     config: { ...config, cost: includeInfoCost },
     schema: {
@@ -52,7 +45,7 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
         ...(q.cursor ? { cursor: q.cursor } : {}),
         ...(q.prefix ? { namePrefix: q.prefix } : {}),
       });
-      const profiles = q.includeInfo ? await creators(page.keys) : new Map<string, Profile>();
+      const profiles = q.includeInfo ? await cadreen.apiKeys.creatorsOf(page.keys) : new Map<string, Profile>();
       const now = Date.now();
       return {
         items: page.keys.map((key) => {
@@ -96,7 +89,7 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
     },
     handler: async (request) => {
       const key = await cadreen.apiKeys.get(await resourceScope(cadreen, request), request.params.id);
-      const createdBy = request.query.includeInfo ? await cadreen.apiKeys.creatorOf(key) : undefined;
+      const createdBy = request.query.includeInfo ? (await cadreen.apiKeys.creatorsOf([key])).get(key.createdBy) : undefined;
       return presentApiKey(key, createdBy ? { createdBy } : {});
     },
   });

@@ -1,3 +1,9 @@
+/**
+ * The ports of the domain: what the core needs from the outside world, declared
+ * beside the core (backends import these; the core imports no backend).
+ * Store: SQLite and PostgreSQL (`src/store`). RateLimiter: memory and Redis
+ * (`src/limits`). InvalidationBus: Redis pub/sub (`src/redis`).
+ */
 import type {
   Account,
   ApiKey,
@@ -10,7 +16,7 @@ import type {
   RateLimitPolicy,
   SortOrder,
   Workspace,
-} from '../core/model.js';
+} from './model.js';
 
 /** One page of a keyset-paginated listing: rows strictly after `after` in `order`. */
 export interface PageQuery {
@@ -71,38 +77,28 @@ export interface KeyQuota {
   maxKeys: number;
 }
 
-/**
- * The persistence port. Every backend implements it and passes the one
- * contract suite in `test/store/store-contract.ts`. Methods that change several
- * rows do so in one transaction; a backend that cannot be reached throws
- * `StoreUnavailableError` and has changed nothing.
- */
-export interface Store {
-  /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
-  ping(): Promise<void>;
-  /**
-   * Makes one tiny real write (a settings row); throws StoreUnavailableError
-   * when the backend cannot take writes now (full disk, read-only files, a
-   * lock held elsewhere, no connection).
-   */
-  probeWrite(): Promise<void>;
-  close(): Promise<void>;
-
-  /** A named random secret, created on first use and shared by every instance. */
-  secret(name: string): Promise<string>;
-
+/** Accounts and their profiles. */
+export interface AccountStore {
   insertAccount(account: Account, profiles: Profile[]): Promise<void>;
   /** Up to `limit` accounts, oldest first. */
   listAccounts(limit: number): Promise<Account[]>;
   findAccount(id: string): Promise<Account | undefined>;
   findProfile(id: string): Promise<Profile | undefined>;
+  /** The profiles with these ids (one query); ids that name no profile are left out. */
+  findProfiles(ids: readonly string[]): Promise<Profile[]>;
+}
 
+/** Workspaces and their limits. */
+export interface WorkspaceStore {
   insertWorkspace(workspace: Workspace, event: AuditEvent): Promise<void>;
   findWorkspace(id: string): Promise<Workspace | undefined>;
   listWorkspaces(page: PageQuery): Promise<Workspace[]>;
   countWorkspaces(): Promise<number>;
   updateWorkspace(id: string, changes: WorkspaceChanges, event: AuditEvent): Promise<Workspace | undefined>;
+}
 
+/** API keys: the hot lookup by hash, management, rotation and last use. */
+export interface KeyStore {
   /**
    * Inserts a key, its own API-key profile and its audit event, unless the
    * workspace already holds `quota.maxKeys` non-revoked keys: then it writes
@@ -129,8 +125,94 @@ export interface Store {
    * earlier chunks written (writing them again is harmless).
    */
   touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void>;
+}
 
+/** The audit log: append-only. */
+export interface AuditStore {
   /** Appends events, all or none, in statements of at most 500 rows. */
   insertAuditEvents(events: AuditEvent[]): Promise<void>;
   listAuditEvents(filter: { workspaceId: string; type?: AuditEventType }, page: PageQuery): Promise<AuditEvent[]>;
+}
+
+/**
+ * The persistence port, one interface per aggregate. Every backend implements
+ * all of them and passes the one contract suite in
+ * `test/store/store-contract.ts`. Methods that change several rows do so in
+ * one transaction; a backend that cannot be reached throws
+ * `StoreUnavailableError` and has changed nothing.
+ */
+export interface Store extends AccountStore, WorkspaceStore, KeyStore, AuditStore {
+  /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /**
+   * Makes one tiny real write (a settings row); throws StoreUnavailableError
+   * when the backend cannot take writes now (full disk, read-only files, a
+   * lock held elsewhere, no connection).
+   */
+  probeWrite(): Promise<void>;
+  close(): Promise<void>;
+  /** A named random secret, created on first use and shared by every instance. */
+  secret(name: string): Promise<string>;
+}
+
+// ---- Rate limiting ----
+
+/** One counter a call is charged to, under its policy. */
+export interface RateLimitBucket {
+  /** The policy's name in the `RateLimit` fields: `key`, `workspace`, `client`, … */
+  name: string;
+  /** The counter's identity (a key id, a workspace id, a client address). */
+  id: string;
+  policy: RateLimitPolicy;
+}
+
+/** What is left of one bucket's window after a call. */
+export interface RateLimitWindow {
+  name: string;
+  limit: number;
+  remaining: number;
+  /** Whole seconds until the window resets (at least 1). */
+  resetSeconds: number;
+  windowSeconds: number;
+}
+
+/** The result of charging a call: whether it may proceed, and each bucket's window, in the order given. */
+export interface RateLimitDecision {
+  allowed: boolean;
+  windows: RateLimitWindow[];
+}
+
+/**
+ * The rate-limiting port: fixed windows per bucket. Backends: in-process
+ * memory (one instance) and Redis (shared by every instance). A backend that
+ * can decide without I/O answers synchronously, so the verification hot path
+ * does not wait a turn of the event loop for it.
+ */
+export interface RateLimiter {
+  /**
+   * Charges `cost` units to every bucket when each has room for them, and
+   * nothing to any bucket otherwise: a refused call is never charged.
+   * Never throws for an over-limit call.
+   */
+  consume(buckets: readonly RateLimitBucket[], cost: number): RateLimitDecision | Promise<RateLimitDecision>;
+  /** Whether `bucket` has room for one more unit now, without charging it. */
+  peek(bucket: RateLimitBucket): RateLimitDecision | Promise<RateLimitDecision>;
+  close(): Promise<void>;
+}
+
+// ---- Invalidation ----
+
+/** What changed: one key (by its stored hash) or every key of a workspace. */
+export type Invalidation = { hash: string } | { workspaceId: string };
+
+/**
+ * Carries cache invalidations between instances (Redis pub/sub when
+ * configured). Delivery is best effort; `onGap` reports that messages may
+ * have been missed, so caches must be dropped wholesale.
+ */
+export interface InvalidationBus {
+  publish(message: Invalidation): void;
+  subscribe(handler: (message: Invalidation) => void): void;
+  onGap(handler: () => void): void;
+  close(): Promise<void>;
 }
