@@ -4,10 +4,10 @@ import { createCadreen, type Cadreen } from '../../src/core/cadreen.js';
 import { DEFAULT_KEY_PREFIX, generateKey } from '../../src/core/key-format.js';
 import { buildApp } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
-import type { RateLimiter } from '../../src/limits/rate-limiter.js';
+import type { RateLimiter } from '../../src/core/ports.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { redisForTests, TEST_REDIS_URL } from '../support/services.js';
 import { ADMIN_TOKEN } from './harness.js';
 

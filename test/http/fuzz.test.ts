@@ -18,7 +18,7 @@ import {
   type World,
 } from './fuzz/target.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
 import { createHarness, type Harness, type HarnessOptions } from './harness.js';
 

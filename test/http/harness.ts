@@ -5,7 +5,7 @@ import type { RateLimitPolicy } from '../../src/core/model.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../src/core/timestamps.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
 import { createHarness, type Harness, type Seeded } from './harness.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RateLimitPolicy } from '../../src/core/model.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
-import { tightestWindow, type RateLimitBucket, type RateLimiter } from '../../src/limits/rate-limiter.js';
+import type { RateLimitBucket, RateLimiter } from '../../src/core/ports.js';
+import { tightestWindow } from '../../src/core/rate-limit-windows.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
 import { redisForTests, TEST_REDIS_URL } from '../support/services.js';
 

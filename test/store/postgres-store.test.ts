@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { classifyPostgresError, openPostgresStore } from '../../src/store/postgres-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
 import { freePort } from '../e2e/process.js';
 import { describeStoreContract } from './store-contract.js';

@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { describeStoreContract } from './store-contract.js';
 
 describeStoreContract('sqlite (in memory)', () => openSqliteStore(':memory:'));

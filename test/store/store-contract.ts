@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
 import type { ApiKey, AuditEvent, Profile, Workspace } from '../../src/core/model.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { keyRow } from './fixtures.js';
 
 /**

@@ -5,7 +5,7 @@ import type { ApiKey, AuditEvent, Millis } from '../../src/core/model.js';
 import { MAX_PENDING_REFUSALS, MAX_WRITE_ATTEMPTS, UsageRecorder } from '../../src/core/usage-recorder.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/core/ports.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
 import { keyRow } from './fixtures.js';
 
