@@ -6,6 +6,7 @@ import {
   AuthenticationError,
   Cadreen,
   ConfigurationError,
+  type AuditEventListParams,
   ConflictError,
   ConnectionError,
   InvalidRequestError,
@@ -116,6 +117,72 @@ describe('TypeScript SDK', () => {
     expect(created.metadata.workspaceId).toBe(workspace.id);
     const events = await scoped.auditEvents.list({ limit: 5 });
     expect(events.items.map((e) => e.type)).toEqual(['key.created', 'workspace.created']);
+  });
+
+  it('adds, lists, changes and removes the members of a workspace, in camelCase, with the sign-in link', async () => {
+    const admin = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl });
+    const { id: ws } = await admin.workspaces.create({ name: 'sdk-people' });
+    const ada = await admin.members.add({ workspaceId: ws, email: 'ada@example.com', name: 'Ada', role: 'owner' });
+    expect(ada).toMatchObject({
+      workspaceId: ws,
+      role: 'owner',
+      createdAt: expect.any(String),
+      profile: { id: expect.stringMatching(/^prof_/), accountId: expect.stringMatching(/^acct_/), type: 'PROFILE_TYPE_USER', name: 'Ada', email: 'ada@example.com' },
+    });
+    expect(new URL(ada.signInUrl!).pathname).toBe('/auth/link');
+    expect(new URL(ada.signInUrl!).searchParams.get('token')).toBeTruthy();
+    const repeated = await admin.members.add({ workspaceId: ws, email: 'ada@example.com', role: 'member' }).catch((e: unknown) => e);
+    expect(repeated).toBeInstanceOf(ConflictError);
+    expect(repeated).toMatchObject({ code: 'conflict', status: 409 });
+
+    await expect(admin.members.remove(ada.profile.id, { workspaceId: ws })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(admin.members.update(ada.profile.id, { workspaceId: ws, role: 'member' })).rejects.toBeInstanceOf(ConflictError);
+
+    const grace = await admin.members.add({ workspaceId: ws, email: 'grace@example.com', role: 'member' });
+    expect(grace.profile.name).toBeNull();
+    expect((await admin.members.update(grace.profile.id, { workspaceId: ws, role: 'owner' })).role).toBe('owner');
+    const first = await admin.members.list({ workspaceId: ws, limit: 1 });
+    expect(first.items.map((m) => m.profile.email)).toEqual(['ada@example.com']);
+    expect(first.hasNextPage()).toBe(true);
+    const everyone = [];
+    for await (const member of admin.members.list({ workspaceId: ws, limit: 1 })) everyone.push(`${member.profile.email} ${member.role}`);
+    expect(everyone).toEqual(['ada@example.com owner', 'grace@example.com owner']);
+
+    expect(await admin.members.remove(ada.profile.id, { workspaceId: ws })).toBeUndefined();
+    const left = [];
+    for await (const member of admin.members.list({ workspaceId: ws })) left.push(member.profile.id);
+    expect(left).toEqual([grace.profile.id]);
+
+    const scoped = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl, workspaceId: ws });
+    const params: AuditEventListParams = { type: 'member.added' };
+    const added = await scoped.auditEvents.list(params);
+    expect(added.items.map((e) => e.type)).toEqual(['member.added', 'member.added']);
+    expect(added.items[0]!.actor?.type).toBe('PROFILE_TYPE_SYSTEM');
+  });
+
+  it('refuses a key that changes members with PermissionDeniedError, and acts on the key’s own workspace when none is named', async () => {
+    const paths: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      paths.push(new URL(String(input)).pathname);
+      return fetch(input, init);
+    };
+    const client = new Cadreen({ apiKey: key, baseURL: server.baseUrl, fetch: recording, maxRetries: 0 });
+    const refused = await client.members.add({ email: 'eve@example.com', role: 'member' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PermissionDeniedError);
+    expect(refused).toMatchObject({ code: 'auth_forbidden', status: 403 });
+    expect(paths).toEqual(['/api/v1/cadreen/health', `/api/v1/maas/workspaces/${workspaceId}/members`]);
+    await client.members.remove('prof_01HXK0000000000000000000000').catch(() => undefined);
+    expect(paths.slice(2)).toEqual([`/api/v1/maas/workspaces/${workspaceId}/members/prof_01HXK0000000000000000000000`]);
+
+    const admin = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl });
+    await expect(admin.members.list()).rejects.toBeInstanceOf(ConfigurationError);
+  });
+
+  it('me names the key’s own profile and workspace, and nothing for the admin token', async () => {
+    const me = await cadreen.me();
+    expect(me.profile).toMatchObject({ type: 'PROFILE_TYPE_API_KEY', id: expect.stringMatching(/^prof_/), accountId: expect.stringMatching(/^acct_/) });
+    expect(me.memberships).toEqual([{ workspaceId, workspaceName: 'default', role: 'member' }]);
+    expect(await new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl }).me()).toEqual({ profile: null, memberships: [] });
   });
 });
 

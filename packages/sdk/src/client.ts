@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors.js';
 import type { Health, Verification } from './generated/api-types.js';
+import { type Me, Members, toMe } from './members.js';
 import { APIKeys, AuditEvents, Workspaces } from './resources.js';
 import { Transport } from './transport.js';
 
@@ -34,8 +35,10 @@ export class Cadreen {
   readonly apiKeys: APIKeys;
   readonly workspaces: Workspaces;
   readonly auditEvents: AuditEvents;
+  readonly members: Members;
   readonly baseURL: string;
   private readonly transport: Transport;
+  private ownWorkspaceId: string | undefined;
 
   constructor(options: CadreenOptions = {}) {
     const apiKey = options.apiKey ?? env('CADREEN_API_KEY');
@@ -58,6 +61,26 @@ export class Cadreen {
     this.apiKeys = new APIKeys(this.transport);
     this.workspaces = new Workspaces(this.transport);
     this.auditEvents = new AuditEvents(this.transport);
+    const workspaceId = options.workspaceId;
+    this.members = new Members(this.transport, () => (workspaceId ? Promise.resolve(workspaceId) : this.keyWorkspace()));
+  }
+
+  /** The API key's own workspace, asked of the server once; the admin token has none. */
+  private async keyWorkspace(): Promise<string> {
+    if (this.ownWorkspaceId) return this.ownWorkspaceId;
+    const { workspace_id } = await this.health();
+    if (!workspace_id) {
+      throw new ConfigurationError({
+        message: 'no workspace: pass { workspaceId } to the call or to new Cadreen()',
+        code: 'configuration_error',
+      });
+    }
+    return (this.ownWorkspaceId = workspace_id);
+  }
+
+  /** Who the client's credential is: its profile (none for the admin token) and its workspaces. */
+  async me(): Promise<Me> {
+    return toMe(await this.transport.request({ method: 'GET', path: '/api/v1/maas/me' }));
   }
 
   /** Which workspace and key the client's key is. */

@@ -2,4 +2,17 @@ export { Cadreen, type CadreenOptions } from './client.js';
 export * from './errors.js';
 export type * from './generated/api-types.js';
 export { Page, PagePromise } from './pagination.js';
-export type { AuditEvent } from './resources.js';
+export type {
+  AddedMember,
+  Me,
+  Member,
+  MemberAddParams,
+  MemberListParams,
+  MemberProfile,
+  MemberRole,
+  MemberScope,
+  MemberUpdateParams,
+  Membership,
+  ProfileType,
+} from './members.js';
+export type { AuditActor, AuditEvent, AuditEventListParams, AuditEventType } from './resources.js';

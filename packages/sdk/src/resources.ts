@@ -7,17 +7,46 @@ import type {
   APIKeyRotateParams,
   APIKeyUpdateParams,
   AuditEventList,
-  AuditEventListParams,
+  AuditEventListParams as GeneratedAuditEventListParams,
   Workspace,
   WorkspaceCreateParams,
   WorkspaceList,
   WorkspaceListParams,
   WorkspaceUpdateParams,
 } from './generated/api-types.js';
+import type { ProfileType } from './members.js';
 import { Page, PagePromise } from './pagination.js';
 import type { Transport } from './transport.js';
 
-export type AuditEvent = AuditEventList['items'][number];
+// Written by hand until the generated types carry the people API's event types and `actor`.
+
+/** What an audit event records. */
+export type AuditEventType =
+  | 'key.created'
+  | 'key.updated'
+  | 'key.rotated'
+  | 'key.revoked'
+  | 'auth.refused'
+  | 'workspace.created'
+  | 'workspace.updated'
+  | 'member.added'
+  | 'member.updated'
+  | 'member.removed'
+  | 'session.created'
+  | 'session.ended';
+
+/** Who acted: a person (with their name or email), an API key, or the service itself. */
+export interface AuditActor {
+  profileId: string;
+  type: ProfileType;
+  name?: string;
+  email?: string;
+}
+
+/** One entry of the workspace's audit log. */
+export type AuditEvent = Omit<AuditEventList['items'][number], 'type'> & { type: AuditEventType; actor?: AuditActor };
+
+export type AuditEventListParams = Omit<GeneratedAuditEventListParams, 'type'> & { type?: AuditEventType };
 
 const path = (strings: TemplateStringsArray, ...ids: string[]) =>
   strings.reduce((out, part, i) => out + part + (i < ids.length ? encodeURIComponent(ids[i]!) : ''), '');
@@ -105,7 +134,7 @@ export class AuditEvents {
 
   list(params: AuditEventListParams = {}): PagePromise<AuditEvent> {
     const fetchPage = async (cursor?: string): Promise<Page<AuditEvent>> => {
-      const response = await this.transport.request<AuditEventList>({
+      const response = await this.transport.request<{ items: AuditEvent[]; pagination: AuditEventList['pagination'] }>({
         method: 'GET',
         path: '/v1/audit_events',
         query: { ...params, ...(cursor ? { cursor } : {}) },
