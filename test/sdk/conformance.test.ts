@@ -16,6 +16,9 @@ import {
   PermissionDeniedError,
   RateLimitError,
   ServiceUnavailableError,
+  type Me,
+  type Member,
+  type MemberProfile,
 } from '../../packages/sdk/src/index.js';
 
 /** The language-neutral SDK specification in sdks/conformance/cases.json, run on the TypeScript SDK. */
@@ -66,6 +69,20 @@ function expectMatch(actual: Json, expected: Json, path = 'result'): void {
 
 const at = (value: Json, path: string): Json => path.split('.').reduce((v, key) => v?.[key], value);
 
+/** The SDK's camelCase people types back in the API's JSON shape, which the fixture speaks. */
+const profileJson = (p: MemberProfile) => ({ id: p.id, account_id: p.accountId, type: p.type, name: p.name, email: p.email, created_at: p.createdAt });
+const memberJson = (m: Member & { signInUrl?: string }) => ({
+  profile: profileJson(m.profile),
+  workspace_id: m.workspaceId,
+  role: m.role,
+  created_at: m.createdAt,
+  ...(m.signInUrl !== undefined ? { sign_in_url: m.signInUrl } : {}),
+});
+const meJson = (me: Me) => ({
+  profile: me.profile ? profileJson(me.profile) : null,
+  memberships: me.memberships.map((m) => ({ workspace_id: m.workspaceId, workspace_name: m.workspaceName, role: m.role })),
+});
+
 /** Performs one neutral call with the TypeScript SDK and returns the API-shaped result. */
 async function perform(client: Cadreen, call: string, args: Json): Promise<Json> {
   switch (call) {
@@ -111,6 +128,26 @@ async function perform(client: Cadreen, call: string, args: Json): Promise<Json>
       for await (const _ of client.workspaces.list()) count++;
       return { count };
     }
+    case 'members.add':
+      return memberJson(
+        await client.members.add({ workspaceId: args.workspace_id, email: args.email, role: args.role, ...(args.name !== undefined ? { name: args.name } : {}) }),
+      );
+    case 'members.update':
+      return memberJson(await client.members.update(args.profile_id, { workspaceId: args.workspace_id, role: args.role }));
+    case 'members.remove':
+      await client.members.remove(args.profile_id, { workspaceId: args.workspace_id });
+      return {};
+    case 'members.list': {
+      const params = { workspaceId: args.workspace_id, ...(args.limit ? { limit: args.limit } : {}) };
+      if (args.all) {
+        let count = 0;
+        for await (const _ of client.members.list(params)) count++;
+        return { count };
+      }
+      return { items: (await client.members.list(params)).items.map(memberJson) };
+    }
+    case 'me':
+      return meJson(await client.me());
     default:
       throw new Error(`unknown call ${call}`);
   }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,7 @@ type CadreenConfig struct {
 	HTTPClient *http.Client
 	// MaxRetries applies to 429, 503 and safe network failures; nil means 2.
 	MaxRetries *int
-	// WorkspaceID, with the admin token, names the workspace APIKeys acts on.
+	// WorkspaceID, with the admin token, names the workspace APIKeys (and, by default, Members) acts on.
 	WorkspaceID string
 }
 
@@ -31,12 +32,16 @@ type CadreenConfig struct {
 type Client struct {
 	APIKeys    *APIKeysService
 	Workspaces *WorkspacesService
+	Members    *MembersService
 
 	apiKey      string
 	baseURL     string
 	httpClient  *http.Client
 	maxRetries  int
 	workspaceID string
+
+	mu             sync.Mutex
+	ownWorkspaceID string
 }
 
 // ErrNoAPIKey is returned by NewClientE when no key was given or found in the environment.
@@ -84,7 +89,33 @@ func NewClientE(config CadreenConfig) (*Client, error) {
 	}
 	client.APIKeys = &APIKeysService{client: client}
 	client.Workspaces = &WorkspacesService{client: client}
+	client.Members = &MembersService{client: client}
 	return client, nil
+}
+
+// defaultWorkspace is CadreenConfig.WorkspaceID, else the API key's own workspace (asked of the server
+// once), else ErrNoWorkspace.
+func (c *Client) defaultWorkspace(ctx context.Context) (string, error) {
+	if c.workspaceID != "" {
+		return c.workspaceID, nil
+	}
+	c.mu.Lock()
+	known := c.ownWorkspaceID
+	c.mu.Unlock()
+	if known != "" {
+		return known, nil
+	}
+	health, err := c.Health(ctx)
+	if err != nil {
+		return "", err
+	}
+	if health.WorkspaceID == nil || *health.WorkspaceID == "" {
+		return "", ErrNoWorkspace
+	}
+	c.mu.Lock()
+	c.ownWorkspaceID = *health.WorkspaceID
+	c.mu.Unlock()
+	return *health.WorkspaceID, nil
 }
 
 // Int returns a pointer to v, for CadreenConfig.MaxRetries and optional parameters.

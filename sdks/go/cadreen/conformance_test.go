@@ -328,6 +328,30 @@ func perform(ctx context.Context, t *testing.T, client *Client, call string, arg
 			count++
 		}
 		return map[string]int{"count": count}, it.Err()
+	case "members.add":
+		return client.Members.Add(ctx, AddMemberParams{WorkspaceID: str(args, "workspace_id"), Email: str(args, "email"), Name: str(args, "name"), Role: str(args, "role")})
+	case "members.update":
+		return client.Members.Update(ctx, str(args, "profile_id"), UpdateMemberParams{WorkspaceID: str(args, "workspace_id"), Role: str(args, "role")})
+	case "members.remove":
+		return map[string]interface{}{}, client.Members.Remove(ctx, str(args, "profile_id"), RemoveMemberParams{WorkspaceID: str(args, "workspace_id")})
+	case "members.list":
+		limit, _ := args["limit"].(float64)
+		params := ListMembersParams{WorkspaceID: str(args, "workspace_id"), Limit: int(limit)}
+		if all, _ := args["all"].(bool); all {
+			it := client.Members.ListAutoPaging(ctx, params)
+			count := 0
+			for it.Next() {
+				count++
+			}
+			return map[string]int{"count": count}, it.Err()
+		}
+		page, err := client.Members.List(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]interface{}{"items": page.Members}, nil
+	case "me":
+		return client.Me(ctx)
 	}
 	t.Fatalf("unknown call %s", call)
 	return nil, nil

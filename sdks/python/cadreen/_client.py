@@ -1,4 +1,4 @@
-"""The Cadreen client: ``Cadreen(api_key=...)`` with ``api_keys`` and ``workspaces``."""
+"""The Cadreen client: ``Cadreen(api_key=...)`` with ``api_keys``, ``workspaces`` and ``members``."""
 
 from __future__ import annotations
 
@@ -159,12 +159,53 @@ class Workspaces:
         return _walk(lambda cursor: self.list_page(limit=limit, cursor=cursor))
 
 
+class Members:
+    """The people of a workspace (``/api/v1/maas/workspaces/{id}/members``). Results are the API's JSON.
+
+    Each method takes ``workspace_id``; without it, the client's ``workspace_id``, else the API key's own
+    workspace. Adding, changing and removing members takes an owner's session or the admin token; an API
+    key or a plain member gets ``PermissionDeniedError`` (``auth_forbidden``)."""
+
+    def __init__(self, transport: Transport, default_workspace: Callable[[], str]) -> None:
+        self._transport = transport
+        self._default_workspace = default_workspace
+
+    def _path(self, workspace_id: Optional[str], profile_id: Optional[str] = None) -> str:
+        path = f"/api/v1/maas/workspaces/{_quote(workspace_id or self._default_workspace())}/members"
+        return path if profile_id is None else f"{path}/{_quote(profile_id)}"
+
+    def list_page(self, *, workspace_id: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page:
+        """One page of members, oldest membership first (``limit`` 1–100, default 50)."""
+        response = self._transport.request("GET", self._path(workspace_id), query={"limit": limit, "cursor": cursor})
+        return Page(response.get("members", []), response.get("next_cursor"), None)
+
+    def list(self, *, workspace_id: Optional[str] = None, limit: Optional[int] = None) -> Iterator[JSON]:
+        """Every member, across pages (``limit`` is the page size)."""
+        return _walk(lambda cursor: self.list_page(workspace_id=workspace_id, limit=limit, cursor=cursor))
+
+    def add(self, email: str, *, role: str, name: Optional[str] = None, workspace_id: Optional[str] = None) -> JSON:
+        """Adds a person by email with ``role`` ``"owner"`` or ``"member"``. When the server has no single
+        sign-on provider, ``sign_in_url`` is their single-use sign-in link, valid for 15 minutes. An email
+        already a member is a ``ConflictError``."""
+        body = _drop_none({"email": email, "name": name, "role": role})
+        return self._transport.request("POST", self._path(workspace_id), body=body)
+
+    def update(self, profile_id: str, *, role: str, workspace_id: Optional[str] = None) -> JSON:
+        """Changes a member's role; demoting the last owner is a ``ConflictError``."""
+        return self._transport.request("PATCH", self._path(workspace_id, profile_id), body={"role": role})
+
+    def remove(self, profile_id: str, *, workspace_id: Optional[str] = None) -> None:
+        """Removes a member and ends their sessions; removing the last owner is a ``ConflictError``."""
+        self._transport.request("DELETE", self._path(workspace_id, profile_id))
+
+
 class Cadreen:
     """The Cadreen API client.
 
     ``api_key`` and ``base_url`` default to ``CADREEN_API_KEY`` and ``CADREEN_BASE_URL``;
     ``timeout`` is per attempt, in seconds; ``max_retries`` applies to 429, 503 and safe network
-    failures. With the admin token, ``workspace_id`` names the workspace ``api_keys`` acts on.
+    failures. With the admin token, ``workspace_id`` names the workspace ``api_keys`` (and, by default,
+    ``members``) acts on.
     """
 
     def __init__(
@@ -191,6 +232,24 @@ class Cadreen:
         )
         self.api_keys = APIKeys(self._transport)
         self.workspaces = Workspaces(self._transport)
+        self.members = Members(self._transport, self._workspace)
+        self._own_workspace_id: Optional[str] = None
+
+    def _workspace(self) -> str:
+        """The workspace named at construction, else the API key's own (asked of the server once)."""
+        if self._transport.workspace_id:
+            return self._transport.workspace_id
+        if self._own_workspace_id is None:
+            self._own_workspace_id = self.health().get("workspace_id")
+            if not self._own_workspace_id:
+                raise ConfigurationError(
+                    "no workspace: pass workspace_id=... to the call or to Cadreen()", code="configuration_error"
+                )
+        return self._own_workspace_id
+
+    def me(self) -> JSON:
+        """Who the client's credential is: ``{"profile", "memberships"}`` (no profile for the admin token)."""
+        return self._transport.request("GET", "/api/v1/maas/me")
 
     def health(self) -> JSON:
         """Which workspace and key the client's key is."""

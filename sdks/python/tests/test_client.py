@@ -183,5 +183,59 @@ class PagingTest(unittest.TestCase):
             stub.close()
 
 
+
+class MembersTest(unittest.TestCase):
+    def test_acts_on_the_keys_own_workspace_asked_once_and_pages_through_members(self) -> None:
+        pages = {
+            None: {"members": [{"profile": {"id": "prof_a"}, "role": "owner"}], "next_cursor": "c1"},
+            "c1": {"members": [{"profile": {"id": "prof_b"}, "role": "member"}], "next_cursor": None},
+        }
+
+        def answer(method: str, path: str, body: Any) -> Answer:
+            if path == "/api/v1/cadreen/health":
+                return 200, {}, {"status": "ok", "workspace_id": "ws_own", "key_id": "key_1"}
+            if method == "GET":
+                match = re.search(r"cursor=([^&]+)", path)
+                return 200, {}, pages[match.group(1) if match else None]
+            if method == "DELETE":
+                return 204, {}, None
+            if method == "PATCH":
+                return 200, {}, {"profile": {"id": "prof_a"}, "role": body["role"]}
+            return 201, {}, {"profile": {"id": "prof_c", "email": body["email"]}, "role": body["role"], "sign_in_url": "http://x/auth/link?token=t"}
+
+        stub = StubServer(answer)
+        try:
+            client = client_for(stub)
+            self.assertEqual([m["profile"]["id"] for m in client.members.list(limit=1)], ["prof_a", "prof_b"])
+            added = client.members.add("ada@example.com", role="owner")
+            self.assertEqual(added["sign_in_url"], "http://x/auth/link?token=t")
+            self.assertIsNone(client.members.remove("prof_c"))
+            client.members.update("prof_a", role="member", workspace_id="ws_other")
+            self.assertEqual(
+                [(method, path.split("?")[0]) for method, path, _ in stub.requests],
+                [
+                    ("GET", "/api/v1/cadreen/health"),
+                    ("GET", "/api/v1/maas/workspaces/ws_own/members"),
+                    ("GET", "/api/v1/maas/workspaces/ws_own/members"),
+                    ("POST", "/api/v1/maas/workspaces/ws_own/members"),
+                    ("DELETE", "/api/v1/maas/workspaces/ws_own/members/prof_c"),
+                    ("PATCH", "/api/v1/maas/workspaces/ws_other/members/prof_a"),
+                ],
+            )
+            self.assertEqual(stub.requests[3][2], {"email": "ada@example.com", "role": "owner"})
+            self.assertEqual(stub.requests[5][2], {"role": "member"})
+        finally:
+            stub.close()
+
+    def test_the_admin_token_must_name_the_workspace(self) -> None:
+        stub = StubServer(lambda *_: (200, {}, {"status": "ok", "workspace_id": None, "key_id": None}))
+        try:
+            with self.assertRaises(cadreen.ConfigurationError):
+                client_for(stub).members.add("ada@example.com", role="member")
+            self.assertEqual([path for _, path, _ in stub.requests], ["/api/v1/cadreen/health"])
+        finally:
+            stub.close()
+
+
 if __name__ == "__main__":
     unittest.main()

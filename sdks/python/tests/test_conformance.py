@@ -81,6 +81,19 @@ def perform(client: cadreen.Cadreen, call: str, args: Dict[str, Any]) -> Any:
         return client.workspaces.create(args["name"])
     if call == "workspaces.list":
         return {"count": sum(1 for _ in client.workspaces.list())}
+    if call == "members.add":
+        return client.members.add(args["email"], role=args["role"], name=args.get("name"), workspace_id=args.get("workspace_id"))
+    if call == "members.update":
+        return client.members.update(args["profile_id"], role=args["role"], workspace_id=args.get("workspace_id"))
+    if call == "members.remove":
+        client.members.remove(args["profile_id"], workspace_id=args.get("workspace_id"))
+        return {}
+    if call == "members.list":
+        if args.get("all"):
+            return {"count": sum(1 for _ in client.members.list(workspace_id=args.get("workspace_id"), limit=args.get("limit")))}
+        return {"items": client.members.list_page(workspace_id=args.get("workspace_id"), limit=args.get("limit")).items}
+    if call == "me":
+        return client.me()
     raise ValueError(f"unknown call {call}")
 
 
