@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
-import { createCadreen, type Cadreen } from './core/cadreen.js';
+import { createCadreen, type CadreenRuntime } from './core/cadreen.js';
 import { buildApp } from './http/app.js';
 import { MemoryRateLimiter } from './limits/memory-rate-limiter.js';
 import type { RateLimiter } from './core/ports.js';
@@ -29,7 +29,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
  * Opens the configured store, and with CADREEN_REDIS_URL the shared rate
  * limiter and invalidation bus, and wires the domain.
  */
-export async function openCadreen(config: Config, logger?: Logger): Promise<Cadreen> {
+export async function openCadreen(config: Config, logger?: Logger): Promise<CadreenRuntime> {
   const store = await openStore(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     timeoutMs: config.databaseTimeoutMs,
@@ -71,7 +71,7 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
 
 export interface RunningService {
   app: FastifyInstance;
-  cadreen: Cadreen;
+  cadreen: CadreenRuntime;
   url: string;
   /**
    * Stops accepting connections, lets requests in flight finish for at most
@@ -91,13 +91,13 @@ export async function startService(config: Config, logger: Logger = createLogger
     requestTimeoutMs: config.requestTimeoutMs,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
   });
-  const accounts = await cadreen.store.listAccounts(1);
+  const initialised = await cadreen.isInitialised();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info(
     { url, store: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl), admin_routes: Boolean(config.adminToken) },
     'cadreen listening',
   );
-  if (accounts.length === 0) {
+  if (!initialised) {
     logger.warn('the store is empty: run `cadreen init` (or `npm run init`) to create an account, a workspace and its first key');
   }
   let stopping: Promise<void> | undefined;

@@ -4,8 +4,13 @@ import { CursorCodec, pageOf } from './cursor.js';
 import { newId } from './ids.js';
 import type { KeyCache } from './key-cache.js';
 import { createKeyHasher, generateKey } from './key-format.js';
-import type { ApiKey, AuditEvent, AuditEventType, KeyStatus, Labels, Millis, Profile, SortOrder } from './model.js';
+import { viewOf, type ApiKey, type AuditEvent, type AuditEventType, type KeyStatus, type KeyView, type Labels, type Millis, type Profile, type SortOrder } from './model.js';
 import type { Scope } from './scope.js';
+
+/** Rate-limit units a key read costs: reading the creating profiles as well costs 2. */
+export function keyReadCost(options: { withCreators: boolean }): number {
+  return options.withCreators ? 2 : 1;
+}
 
 /** The longest grace period a rotation may leave the old key usable: 7 days. */
 export const MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 3600;
@@ -27,18 +32,21 @@ export interface KeyListQuery {
 }
 
 export interface KeyPage {
-  keys: ApiKey[];
+  keys: KeyView[];
   total: number;
   nextCursor: string | null;
 }
 
 /** A key together with its plaintext, which exists only in this one response. */
 export interface IssuedKey {
-  key: ApiKey;
+  key: KeyView;
   plaintext: string;
 }
 
-/** Create, read, list, update, rotate and revoke the keys of one workspace. */
+/**
+ * Create, read, list, update, rotate and revoke the keys of one workspace.
+ * Every key it answers with carries its status by the core's clock.
+ */
 export class ApiKeyService {
   private readonly hash: (plaintext: string) => string;
 
@@ -61,13 +69,13 @@ export class ApiKeyService {
     if (outcome === 'quota_exceeded') {
       throw new CadreenError('quota_exceeded', `this workspace already holds ${maxKeys} keys that are not revoked; revoke one first`);
     }
-    return { key, plaintext };
+    return { key: viewOf(key, now), plaintext };
   }
 
-  async get(scope: Scope, id: string): Promise<ApiKey> {
+  async get(scope: Scope, id: string): Promise<KeyView> {
     const key = await this.store.findKey(scope.workspace.id, id);
     if (!key) throw notFound('API key');
-    return key;
+    return viewOf(key, this.clock());
   }
 
   async list(scope: Scope, query: KeyListQuery): Promise<KeyPage> {
@@ -84,16 +92,16 @@ export class ApiKeyService {
       this.store.countKeys(filter),
     ]);
     const page = pageOf(rows, query.limit, this.cursors, cursorScope);
-    return { keys: page.items, total, nextCursor: page.nextCursor };
+    return { keys: page.items.map((key) => viewOf(key, filter.now)), total, nextCursor: page.nextCursor };
   }
 
-  async update(scope: Scope, id: string, changes: Partial<KeyInput>): Promise<ApiKey> {
+  async update(scope: Scope, id: string, changes: Partial<KeyInput>): Promise<KeyView> {
     const now = this.clock();
     if (changes.expiresAt !== undefined) this.checkExpiry(changes.expiresAt, now);
     const key = await this.store.updateKey(scope.workspace.id, id, changes, this.event(scope, 'key.updated', id, now));
     if (!key) throw notFound('API key');
     this.cache.invalidate(key.hash);
-    return key;
+    return viewOf(key, now);
   }
 
   /**
@@ -103,11 +111,11 @@ export class ApiKeyService {
    * never past its own expiry. Rotation is not held to the key quota: it
    * replaces a key.
    */
-  async rotate(scope: Scope, id: string, options: { gracePeriodSeconds?: number }): Promise<IssuedKey & { oldKey: ApiKey }> {
+  async rotate(scope: Scope, id: string, options: { gracePeriodSeconds?: number }): Promise<IssuedKey & { oldKey: KeyView }> {
     const grace = options.gracePeriodSeconds ?? 0;
     if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
       throw invalidRequest('grace period must be a whole number of seconds between 0 and 604800', [
-        { field: 'grace_period_seconds', message: 'between 0 and 604800' },
+        { field: 'gracePeriodSeconds', message: 'between 0 and 604800' },
       ]);
     }
     const now = this.clock();
@@ -135,20 +143,20 @@ export class ApiKeyService {
       case 'rotated':
         this.cache.invalidate(result.oldKey.hash);
         return {
-          key,
+          key: viewOf(key, now),
           plaintext,
-          oldKey: { ...result.oldKey, state: 'rotating', rotatedTo: key.id, graceUntil },
+          oldKey: viewOf({ ...result.oldKey, state: 'rotating', rotatedTo: key.id, graceUntil }, now),
         };
     }
   }
 
   /** Revokes a key; revoking a revoked key changes nothing and succeeds. */
-  async revoke(scope: Scope, id: string): Promise<ApiKey> {
+  async revoke(scope: Scope, id: string): Promise<KeyView> {
     const now = this.clock();
     const key = await this.store.revokeKey(scope.workspace.id, id, now, this.event(scope, 'key.revoked', id, now));
     if (!key) throw notFound('API key');
     this.cache.invalidate(key.hash);
-    return key;
+    return viewOf(key, now);
   }
 
   /** The profiles that created `keys`, by id, read in one query (for `includeInfo`). */
@@ -159,7 +167,7 @@ export class ApiKeyService {
 
   private checkExpiry(expiresAt: Millis | null | undefined, now: Millis): void {
     if (expiresAt !== undefined && expiresAt !== null && expiresAt <= now) {
-      throw invalidRequest('expiry must be in the future', [{ field: 'expires_at', message: 'must be in the future' }]);
+      throw invalidRequest('expiry must be in the future', [{ field: 'expiresAt', message: 'must be in the future' }]);
     }
   }
 

@@ -1,9 +1,10 @@
 import type { RateLimitBucket, RateLimitDecision, RateLimiter } from './ports.js';
 import type { Store } from './ports.js';
-import type { DenialCode } from './errors.js';
+import { DENIAL_MESSAGES, type DenialCode } from './errors.js';
 import { newId } from './ids.js';
 import type { CachedKey, KeyCache } from './key-cache.js';
 import { createKeyHasher, hasValidKeyFormat, secretsEqual } from './key-format.js';
+import { effectiveLimits, type DefaultLimits } from './limits.js';
 import type { KeyStatus, Millis, RateLimitPolicy } from './model.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
@@ -40,23 +41,13 @@ export interface AuthConfig {
   keyPrefix: string;
   pepper?: string;
   adminToken?: string;
-  /** Each key's limit unless its workspace sets one. */
-  defaultRateLimit: RateLimitPolicy;
-  /** What all keys of a workspace share together unless the workspace sets its own budget. */
-  workspaceRateLimit: RateLimitPolicy;
+  /** The deployment's limits, for workspaces that set none of their own. */
+  defaults: DefaultLimits;
   /** Refused authentications (unknown key, bad checksum, wrong admin token) allowed per client address. */
   authFailureLimit: RateLimitPolicy;
   logger?: { warn(details: object, message: string): void };
 }
 
-export const DENIAL_MESSAGES: Record<DenialCode, string> = {
-  auth_missing: "missing API key: send 'Authorization: Bearer <key>'",
-  auth_invalid: 'invalid API key',
-  auth_revoked: 'API key has been revoked',
-  auth_rotating: 'API key was rotated; use the new key',
-  auth_forbidden: 'API key does not have access to this workspace resource',
-  rate_limited: 'too many requests for this API key; retry after the Retry-After header',
-};
 const EXPIRED = 'API key has expired';
 /**
  * A key's last use is recorded at most once per this long: `last_used_at` is
@@ -116,7 +107,7 @@ export class Authenticator {
     if (token === null) return { ok: false, code: 'auth_missing', message: DENIAL_MESSAGES.auth_missing };
     const { adminToken } = this.config;
     if (adminToken !== undefined && !hasValidKeyFormat(token, this.config.keyPrefix) && secretsEqual(token, adminToken)) {
-      return then(this.limiter.consume([{ name: 'key', id: 'admin', policy: this.config.defaultRateLimit }], options.cost), (rateLimit): AuthOutcome =>
+      return then(this.limiter.consume([{ name: 'key', id: 'admin', policy: this.config.defaults.perKey }], options.cost), (rateLimit): AuthOutcome =>
         rateLimit.allowed
           ? { ok: true, principal: { kind: 'admin' }, rateLimit }
           : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
@@ -143,21 +134,6 @@ export class Authenticator {
     const identity = { workspaceId: entry.workspaceId, keyId: entry.id, status: resolution.ok ? resolution.status : resolution.status! };
     const rateLimit = outcome.rateLimit ? { rateLimit: outcome.rateLimit } : {};
     return outcome.ok ? { valid: true, ...identity, ...rateLimit } : { valid: false, code: outcome.code, ...identity, ...rateLimit };
-  }
-
-  /** Records that `principal` was refused access to a workspace that is not its own. */
-  forbidden(principal: KeyPrincipal, ip?: string): void {
-    const now = this.clock();
-    this.usage.refused({
-      id: newId('evt', now),
-      workspaceId: principal.workspaceId,
-      type: 'auth.refused',
-      actorProfileId: principal.actorProfileId,
-      keyId: principal.keyId,
-      code: 'auth_forbidden',
-      ip: ip ?? null,
-      createdAt: now,
-    });
   }
 
   /**
@@ -262,10 +238,11 @@ export class Authenticator {
 
   /** Charges a call to the key's limit and its workspace's budget, both or neither. */
   private charge(entry: CachedKey, cost: number): MaybePromise<RateLimitDecision> {
+    const limits = effectiveLimits(entry, this.config.defaults);
     return this.limiter.consume(
       [
-        { name: 'key', id: entry.id, policy: entry.rateLimit ?? this.config.defaultRateLimit },
-        { name: 'workspace', id: entry.workspaceId, policy: entry.workspaceRateLimit ?? this.config.workspaceRateLimit },
+        { name: 'key', id: entry.id, policy: limits.perKey.policy },
+        { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
       ],
       cost,
     );

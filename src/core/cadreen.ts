@@ -37,22 +37,31 @@ export interface CoreConfig {
   clock?: () => Millis;
 }
 
-/** The domain, wired: what the HTTP server, the CLI and the dashboard all talk to. */
+/**
+ * The domain's facade: what the HTTP server, the CLI and the dashboard talk
+ * to. Callers reach data only through its services, never the store.
+ */
 export interface Cadreen {
-  config: CoreConfig;
-  store: Store;
   auth: Authenticator;
   scopes: ScopeResolver;
   apiKeys: ApiKeyService;
   workspaces: WorkspaceService;
   audit: AuditService;
-  cache: KeyCache;
-  usage: UsageRecorder;
   init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
+  /** Whether an account exists yet (`cadreen init` has run). */
+  isInitialised(): Promise<boolean>;
   /** Resolves when the store takes writes; probed at most every 5 s, throws StoreUnavailableError otherwise. */
   ready(): Promise<void>;
   /** Writes pending usage and refusals, then closes the limiter and the store. */
   close(): Promise<void>;
+}
+
+/** The facade with the parts it was wired from, for the process that owns them (and its tests). */
+export interface CadreenRuntime extends Cadreen {
+  config: CoreConfig;
+  store: Store;
+  cache: KeyCache;
+  usage: UsageRecorder;
 }
 
 /**
@@ -64,7 +73,7 @@ export async function createCadreen(deps: {
   limiter: RateLimiter;
   bus?: InvalidationBus;
   config: CoreConfig;
-}): Promise<Cadreen> {
+}): Promise<CadreenRuntime> {
   const { store, limiter, bus, config } = deps;
   const clock = config.clock ?? Date.now;
   const cursors = new CursorCodec(await store.secret('cursor'));
@@ -82,15 +91,16 @@ export async function createCadreen(deps: {
     ...(config.logger ? { logger: config.logger } : {}),
   });
   const workspaceRateLimit = config.workspaceRateLimit ?? { limit: 6000, windowSeconds: 60 };
+  const defaults = { perKey: config.defaultRateLimit, workspace: workspaceRateLimit };
   const auth = new Authenticator(
-    { ...config, workspaceRateLimit, authFailureLimit: config.authFailureLimit ?? { limit: 60, windowSeconds: 60 } },
+    { ...config, defaults, authFailureLimit: config.authFailureLimit ?? { limit: 60, windowSeconds: 60 } },
     store,
     cache,
     limiter,
     usage,
     clock,
   );
-  const scopes = new ScopeResolver(store, auth);
+  const scopes = new ScopeResolver(store, usage, clock);
   const apiKeys = new ApiKeyService(store, cache, cursors, { ...config, maxKeysPerWorkspace: config.maxKeysPerWorkspace ?? 10_000 }, clock);
   const readiness = new ReadinessProbe(store, clock);
   const workspaces = new WorkspaceService(
@@ -98,7 +108,7 @@ export async function createCadreen(deps: {
     cache,
     cursors,
     (id) => scopes.systemProfileOf(id),
-    { perKey: config.defaultRateLimit, workspace: workspaceRateLimit },
+    defaults,
     clock,
   );
   const audit = new AuditService(store, cursors);
@@ -113,6 +123,7 @@ export async function createCadreen(deps: {
     cache,
     usage,
     init: (input) => initAccount({ store, workspaces, apiKeys }, input, clock()),
+    isInitialised: async () => (await store.listAccounts(1)).length > 0,
     ready: () => readiness.check(),
     async close() {
       await usage.close();

@@ -22,7 +22,7 @@ export class CursorCodec {
   /** The last id of the previous page; throws invalid_request for a cursor that is not ours or not for this query. */
   decode(scope: string, cursor: string): string {
     const bad = () => invalidRequest('cursor is invalid or belongs to a different query', [
-      { field: 'cursor', message: 'pass next_cursor from the previous page of the same query unchanged' },
+      { field: 'cursor', message: 'pass the cursor the previous page of the same query answered with, unchanged' },
     ]);
     const [payload, signature, extra] = cursor.split('.');
     if (!payload || !signature || extra !== undefined) throw bad();

@@ -31,6 +31,16 @@ export type DenialCode = Extract<
   'auth_missing' | 'auth_invalid' | 'auth_revoked' | 'auth_rotating' | 'auth_forbidden' | 'rate_limited'
 >;
 
+/** What a caller is told when it is refused, one sentence per denial code. */
+export const DENIAL_MESSAGES: Record<DenialCode, string> = {
+  auth_missing: "missing API key: send 'Authorization: Bearer <key>'",
+  auth_invalid: 'invalid API key',
+  auth_revoked: 'API key has been revoked',
+  auth_rotating: 'API key was rotated; use the new key',
+  auth_forbidden: 'API key does not have access to this workspace resource',
+  rate_limited: 'too many requests for this API key; retry after the Retry-After header',
+};
+
 export function statusOf(code: ErrorCode): number {
   switch (code) {
     case 'auth_missing':
@@ -66,9 +76,6 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
-}
 
 /** One problem with one field of a request, reported in `error.details`. */
 export interface FieldProblem {

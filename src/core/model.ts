@@ -109,4 +109,11 @@ export function keyStatus(key: Pick<ApiKey, 'state' | 'expiresAt'>, now: Millis)
   return key.state;
 }
 
+/** A key as the core answers for it: the stored row and its status by the core's clock. */
+export type KeyView = ApiKey & { status: KeyStatus };
+
+export function viewOf(key: ApiKey, now: Millis): KeyView {
+  return { ...key, status: keyStatus(key, now) };
+}
+
 export type SortOrder = 'asc' | 'desc';

@@ -1,7 +1,9 @@
+import type { Principal } from './auth.js';
+import { CadreenError, DENIAL_MESSAGES, invalidRequest, notFound } from './errors.js';
+import { newId } from './ids.js';
+import type { Millis, Workspace } from './model.js';
 import type { Store } from './ports.js';
-import type { Authenticator, Principal } from './auth.js';
-import { CadreenError, invalidRequest, notFound } from './errors.js';
-import type { Workspace } from './model.js';
+import type { UsageRecorder } from './usage-recorder.js';
 
 /** The workspace an operation acts on and who is acting, resolved from the caller. */
 export interface Scope {
@@ -21,22 +23,33 @@ export class ScopeResolver {
 
   constructor(
     private readonly store: Store,
-    private readonly auth: Authenticator,
+    private readonly usage: UsageRecorder,
+    private readonly clock: () => Millis = Date.now,
   ) {}
 
   async resolve(principal: Principal, workspaceId: string | undefined, ip?: string): Promise<Scope> {
     if (principal.kind === 'key') {
       if (workspaceId !== undefined && workspaceId !== principal.workspaceId) {
-        this.auth.forbidden(principal, ip);
-        throw new CadreenError('auth_forbidden', 'API key does not have access to this workspace resource');
+        const now = this.clock();
+        this.usage.refused({
+          id: newId('evt', now),
+          workspaceId: principal.workspaceId,
+          type: 'auth.refused',
+          actorProfileId: principal.actorProfileId,
+          keyId: principal.keyId,
+          code: 'auth_forbidden',
+          ip: ip ?? null,
+          createdAt: now,
+        });
+        throw new CadreenError('auth_forbidden', DENIAL_MESSAGES.auth_forbidden);
       }
       const workspace = await this.store.findWorkspace(principal.workspaceId);
       if (!workspace) throw notFound('workspace');
       return { workspace, actorProfileId: principal.actorProfileId, ip: ip ?? null };
     }
     if (workspaceId === undefined) {
-      throw invalidRequest('the admin token needs a workspace: send the X-Cadreen-Workspace-Id header', [
-        { field: 'X-Cadreen-Workspace-Id', message: 'required with the admin token' },
+      throw invalidRequest('the admin token acts on one workspace: name the workspace', [
+        { field: 'workspaceId', message: 'required with the admin token' },
       ]);
     }
     const workspace = await this.store.findWorkspace(workspaceId);

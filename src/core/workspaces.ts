@@ -3,6 +3,7 @@ import { CursorCodec, pageOf } from './cursor.js';
 import { invalidRequest, notFound } from './errors.js';
 import { newId } from './ids.js';
 import type { KeyCache } from './key-cache.js';
+import { effectiveLimits, type DefaultLimits, type WorkspaceLimits } from './limits.js';
 import type { AuditEvent, AuditEventType, Millis, RateLimitPolicy, Workspace } from './model.js';
 
 export interface WorkspaceChanges {
@@ -13,17 +14,6 @@ export interface WorkspaceChanges {
   workspaceRateLimit?: RateLimitPolicy | null;
 }
 
-/** A limit in force and where it comes from. */
-export interface EffectiveLimit {
-  policy: RateLimitPolicy;
-  source: 'workspace' | 'default';
-}
-
-/** The limits in force for a workspace: each key's, and the budget its keys share. */
-export interface WorkspaceLimits {
-  perKey: EffectiveLimit;
-  workspace: EffectiveLimit;
-}
 
 /** Workspaces: created and changed with the admin token, read by their own keys too. */
 export class WorkspaceService {
@@ -32,15 +22,13 @@ export class WorkspaceService {
     private readonly cache: KeyCache,
     private readonly cursors: CursorCodec,
     private readonly systemProfileOf: (accountId: string) => Promise<string>,
-    private readonly defaults: { perKey: RateLimitPolicy; workspace: RateLimitPolicy },
+    private readonly defaults: DefaultLimits,
     private readonly clock: () => Millis = Date.now,
   ) {}
 
   /** The limits in force for `workspace`: its own where it sets them, the deployment's otherwise. */
   limitsOf(workspace: Workspace): WorkspaceLimits {
-    const effective = (own: RateLimitPolicy | null, fallback: RateLimitPolicy): EffectiveLimit =>
-      own ? { policy: own, source: 'workspace' } : { policy: fallback, source: 'default' };
-    return { perKey: effective(workspace.rateLimit, this.defaults.perKey), workspace: effective(workspace.workspaceRateLimit, this.defaults.workspace) };
+    return effectiveLimits(workspace, this.defaults);
   }
 
   /**
@@ -53,7 +41,7 @@ export class WorkspaceService {
   ): Promise<Workspace> {
     const accountId = input.accountId ?? (await this.soleAccountId());
     if (!(await this.store.findAccount(accountId))) {
-      throw invalidRequest('no such account', [{ field: 'account_id', message: 'unknown account' }]);
+      throw invalidRequest('no such account', [{ field: 'accountId', message: 'unknown account' }]);
     }
     const now = this.clock();
     const workspace: Workspace = {
@@ -102,7 +90,7 @@ export class WorkspaceService {
       accounts.length === 0
         ? 'there is no account yet: run `cadreen init` first'
         : 'this deployment has several accounts: pass account_id',
-      [{ field: 'account_id', message: 'required' }],
+      [{ field: 'accountId', message: 'required' }],
     );
   }
 

@@ -13,9 +13,11 @@ import Fastify, {
   type onRequestHookHandler,
 } from 'fastify';
 import type { Cadreen } from '../core/cadreen.js';
-import { invalidRequest, type ErrorCode } from '../core/errors.js';
+import { CadreenError, invalidRequest, type ErrorCode } from '../core/errors.js';
 import { authenticateHook, type RouteAccess } from './authenticate.js';
-import { handleError, rawErrorResponse, sendError } from './errors.js';
+import { bodyStillArriving, handleError, rawErrorResponse, sendError } from './errors.js';
+import { CADREEN_FIELD_NAMES } from './routes/cadreen/field-names.js';
+import { RESOURCE_FIELD_NAMES } from './routes/resource/field-names.js';
 import { OpenApiCollector } from './openapi.js';
 import { newRequestId } from './request-id.js';
 import { cadreenApiKeyRoutes } from './routes/cadreen/api-keys.js';
@@ -61,6 +63,34 @@ const hooks = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] 
 /** A route with a body schema treats a missing body as `{}`, so the schema reports what is required. */
 async function missingBodyAsEmpty(request: FastifyRequest): Promise<void> {
   if (request.body === undefined || request.body === null) request.body = {};
+}
+
+/**
+ * Reads and drops a body sent to a route that takes none (Fastify parses no
+ * GET or HEAD body), up to `limit` bytes, before the route answers: closing
+ * a connection with unread bytes makes TCP reset it, and the client would
+ * lose the answer. A larger body is refused as too large.
+ */
+function drainUnreadBody(limit: number) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!bodyStillArriving(request)) return;
+    const raw = request.raw;
+    await new Promise<void>((resolve, reject) => {
+      let received = 0;
+      const tooLarge = () => new CadreenError('payload_too_large', `the body exceeds ${limit} bytes`);
+      raw.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > limit) {
+          raw.pause();
+          reject(tooLarge());
+        }
+      });
+      raw.once('end', () => resolve());
+      raw.once('error', reject);
+      raw.once('close', () => resolve());
+      raw.resume();
+    });
+  };
 }
 
 /**
@@ -141,10 +171,11 @@ function answerWhatNodeWouldRefuse(app: FastifyInstance, served: Set<string>): v
 /** The HTTP server: both dialects over the one domain in `cadreen`. */
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
-    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    bodyLimit,
     genReqId: newRequestId,
     requestIdHeader: false,
     // Fastify's two lines per request are off; with `accessLog` one debug line is written instead.
@@ -202,12 +233,17 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   // Hooks go only on the routes that need them: a public probe pays for none of authentication.
   app.addHook('onRoute', (route) => {
     openapi.collect(route);
+    // The resource dialect is every route under /v1/; the Cadreen dialect every other.
+    route.config = { ...route.config, fieldNames: route.url.startsWith('/v1/') ? RESOURCE_FIELD_NAMES : CADREEN_FIELD_NAMES };
     for (const method of hooks(route.method)) served.add(method);
     const { access = 'public', cost } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number };
     const onRequest = hooks(route.onRequest);
     if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost));
     route.onRequest = onRequest.length > 0 ? [withNulCheck(onRequest[0]!), ...onRequest.slice(1)] : [refuseNulInUrl];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
+    if (hooks(route.method).some((method) => method === 'GET' || method === 'HEAD')) {
+      route.preHandler = [drainUnreadBody(bodyLimit), ...hooks(route.preHandler)];
+    }
   });
   if (options.accessLog) {
     app.addHook('onResponse', (request, reply, done) => {

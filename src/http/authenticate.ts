@@ -12,6 +12,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Rate-limit units a call costs (default 1). */
     cost?: (request: FastifyRequest) => number;
+    /** The dialect's name for each domain field the core names in an error's `details`. */
+    fieldNames?: Readonly<Record<string, string>>;
   }
   interface FastifyRequest {
     principal?: Principal;

@@ -31,7 +31,7 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
  * request keeps the connection only if the rest of the body is read and
  * thrown away, which a slow or hostile client can make last; so it is closed.
  */
-function bodyStillArriving(request: FastifyRequest): boolean {
+export function bodyStillArriving(request: FastifyRequest): boolean {
   const raw = request.raw;
   if (raw.complete) return false;
   const length = raw.headers['content-length'];
@@ -157,7 +157,11 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
  * detail.
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof CadreenError) return sendError(reply, request, error.code, error.message, error.details);
+  if (error instanceof CadreenError) {
+    const names = request.routeOptions?.config?.fieldNames;
+    const details = names ? error.details?.map((problem) => ({ ...problem, field: names[problem.field] ?? problem.field })) : error.details;
+    return sendError(reply, request, error.code, error.message, details);
+  }
   const fastifyError = error as FastifyError & { validation?: AjvProblem[]; validationContext?: string };
   if (fastifyError.validation) {
     const context = fastifyError.validationContext;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createCadreen, type Cadreen, type CoreConfig } from '../../src/core/cadreen.js';
+import { createCadreen, type CadreenRuntime, type CoreConfig } from '../../src/core/cadreen.js';
 import { DEFAULT_KEY_PREFIX } from '../../src/core/key-format.js';
 import type { RateLimitPolicy } from '../../src/core/model.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
@@ -28,7 +28,7 @@ export interface Harness {
   app: FastifyInstance;
   /** `http://127.0.0.1:<port>` with `transport: 'socket'`; undefined in-process. */
   baseUrl: string | undefined;
-  cadreen: Cadreen;
+  cadreen: CadreenRuntime;
   /** Moves the service's clock forward (expiry, grace periods). */
   advance(ms: number): void;
   /** A new account with one workspace and its first key. */

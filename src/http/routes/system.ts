@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Cadreen } from '../../core/cadreen.js';
@@ -24,9 +25,18 @@ export function systemRoutes(app: FastifyInstance, cadreen: Cadreen, openapi: Op
     },
   });
 
-  let document: object | undefined;
+  // Built once, when every route is known; served from memory with a validator.
+  let document = { body: '{}', etag: '""' };
+  app.addHook('onReady', async () => {
+    const body = JSON.stringify(openapi.document({ title: 'Cadreen API', version }));
+    document = { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
+  });
   app.get('/openapi.json', {
-    schema: { tags, summary: 'This document' },
-    handler: async () => (document ??= openapi.document({ title: 'Cadreen API', version })),
+    schema: { tags, summary: 'This document (with an ETag: send If-None-Match to get 304 when unchanged)' },
+    handler: async (request, reply) => {
+      reply.header('ETag', document.etag).header('Cache-Control', 'no-cache');
+      if (request.headers['if-none-match'] === document.etag) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(document.body);
+    },
   });
 }

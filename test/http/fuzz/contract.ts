@@ -1,4 +1,4 @@
-import { isErrorCode, statusOf } from '../../../src/core/errors.js';
+import { ERROR_CODES, statusOf, type ErrorCode } from '../../../src/core/errors.js';
 import type { Exchange, SentRequest } from './target.js';
 
 /** Text that only a stack trace or a framework's own error would put in an answer. */
@@ -48,6 +48,7 @@ function errorBodyProblems(exchange: Exchange): string[] {
       );
     if (!wellFormed) problems.push('"error.details" is not a list of {field, message}');
   }
+  const isErrorCode = (value: unknown): value is ErrorCode => (ERROR_CODES as readonly unknown[]).includes(value);
   if (!isErrorCode(error.code)) problems.push(`code ${JSON.stringify(error.code)} is not in the registry`);
   else if (statusOf(error.code) !== exchange.status) problems.push(`code ${error.code} belongs with ${statusOf(error.code)}, answered ${exchange.status}`);
   const requestId = header(exchange, 'request-id');

@@ -64,8 +64,7 @@ export function cadreenApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): voi
         ...(q.status ? { status: q.status } : {}),
         ...(q.prefix ? { namePrefix: q.prefix } : {}),
       });
-      const now = Date.now();
-      return { keys: page.keys.map((key) => presentKey(key, now)), count: page.total, next_cursor: page.nextCursor };
+      return { keys: page.keys.map((key) => presentKey(key)), count: page.total, next_cursor: page.nextCursor };
     },
   });
 

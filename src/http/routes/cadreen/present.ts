@@ -1,6 +1,6 @@
 import type { Principal, Verification } from '../../../core/auth.js';
-import { keyStatus, type ApiKey, type AuditEvent, type Workspace } from '../../../core/model.js';
-import type { EffectiveLimit, WorkspaceLimits } from '../../../core/workspaces.js';
+import type { AuditEvent, KeyView, Workspace } from '../../../core/model.js';
+import type { EffectiveLimit, WorkspaceLimits } from '../../../core/limits.js';
 import { tightestWindow } from '../../../core/rate-limit-windows.js';
 import type { RateLimitDecision } from '../../../core/ports.js';
 import { iso } from '../../schemas/common.js';
@@ -14,14 +14,14 @@ export function presentHealth(principal: Principal) {
     : { status: 'ok' as const, workspace_id: null, key_id: null };
 }
 
-export function presentKey(key: ApiKey, now = Date.now()) {
+export function presentKey(key: KeyView) {
   return {
     id: key.id,
     name: key.name,
     description: key.description,
     key_prefix: key.start.slice(0, -4),
     start: key.start,
-    status: keyStatus(key, now),
+    status: key.status,
     labels: key.labels,
     external_id: key.externalId,
     created_at: iso(key.createdAt)!,
@@ -35,7 +35,7 @@ export function presentKey(key: ApiKey, now = Date.now()) {
   };
 }
 
-export function presentIssuedKey(issued: { key: ApiKey; plaintext: string }) {
+export function presentIssuedKey(issued: { key: KeyView; plaintext: string }) {
   return { ...presentKey(issued.key), plaintext: issued.plaintext };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Cadreen } from '../../../core/cadreen.js';
 import type { Profile } from '../../../core/model.js';
+import { keyReadCost } from '../../../core/api-keys.js';
 import { principalOf } from '../../authenticate.js';
 import { AUTHENTICATED_ERRORS, ErrorBody, IdParam, millis } from '../../schemas/common.js';
 import {
@@ -14,9 +15,9 @@ import {
 } from '../../schemas/resource.js';
 import { presentApiKey } from './present.js';
 
-/** `includeInfo=true` reads the creator of every key, so it costs 2 rate-limit units. */
+/** What a read costs: more with `includeInfo=true`, which reads the creators too. */
 export const includeInfoCost = (request: FastifyRequest): number =>
-  (request.query as Record<string, unknown>).includeInfo === 'true' ? 2 : 1;
+  keyReadCost({ withCreators: (request.query as Record<string, unknown>).includeInfo === 'true' });
 
 /** The workspace a resource-dialect call acts on: the key's own, or the header's for the admin token. */
 export function resourceScope(cadreen: Cadreen, request: FastifyRequest) {
@@ -46,11 +47,10 @@ export function resourceApiKeyRoutes(app: FastifyInstance, cadreen: Cadreen): vo
         ...(q.prefix ? { namePrefix: q.prefix } : {}),
       });
       const profiles = q.includeInfo ? await cadreen.apiKeys.creatorsOf(page.keys) : new Map<string, Profile>();
-      const now = Date.now();
       return {
         items: page.keys.map((key) => {
           const createdBy = profiles.get(key.createdBy);
-          return presentApiKey(key, createdBy ? { createdBy } : {}, now);
+          return presentApiKey(key, createdBy ? { createdBy } : {});
         }),
         pagination: { ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), total: page.total },
       };

@@ -1,4 +1,4 @@
-import { keyStatus, type ApiKey, type AuditEvent, type Profile } from '../../../core/model.js';
+import type { AuditEvent, KeyView, Profile } from '../../../core/model.js';
 import { iso } from '../../schemas/common.js';
 
 /** Domain → JSON of the resource dialect (camelCase; absent optional fields are left out). */
@@ -13,7 +13,7 @@ export function presentProfile(profile: Profile) {
   };
 }
 
-export function presentApiKey(key: ApiKey, extra: { token?: string; createdBy?: Profile } = {}, now = Date.now()) {
+export function presentApiKey(key: KeyView, extra: { token?: string; createdBy?: Profile } = {}) {
   return {
     metadata: defined({
       id: key.id,
@@ -27,7 +27,7 @@ export function presentApiKey(key: ApiKey, extra: { token?: string; createdBy?: 
     }),
     spec: defined({ token: extra.token, description: key.description }),
     status: defined({
-      state: keyStatus(key, now).toUpperCase() as 'ACTIVE' | 'ROTATING' | 'REVOKED' | 'EXPIRED',
+      state: key.status.toUpperCase() as 'ACTIVE' | 'ROTATING' | 'REVOKED' | 'EXPIRED',
       start: key.start,
       lastUsedAt: iso(key.lastUsedAt),
       expiresAt: iso(key.expiresAt),
