@@ -7,6 +7,7 @@ import { apiKeysCommand } from './api-keys.js';
 import { auditEventsCommand } from './audit-events.js';
 import { EXIT } from './client.js';
 import { initCommand } from './init.js';
+import { membersCommand } from './members.js';
 import { serveCommand } from './serve.js';
 import { workspacesCommand } from './workspaces.js';
 
@@ -19,6 +20,7 @@ serveCommand(program);
 initCommand(program);
 apiKeysCommand(program);
 workspacesCommand(program);
+membersCommand(program);
 auditEventsCommand(program);
 
 try {
