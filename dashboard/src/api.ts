@@ -1,4 +1,8 @@
-/** The Cadreen dialect of the API, as the dashboard uses it: same origin, Bearer token from the session. */
+/**
+ * The Cadreen API as the dashboard uses it, on this origin only. A client signs in one of two ways:
+ * a person's session (the HttpOnly cookie the browser sends by itself; the page never sees it) or
+ * a pasted token (an API key or the admin token) sent as a Bearer header and no cookie.
+ */
 
 export type KeyStatus = 'active' | 'rotating' | 'revoked' | 'expired';
 
@@ -14,6 +18,8 @@ export interface Key {
   last_used_at: string | null;
   grace_until: string | null;
   rotated_to: string | null;
+  /** The profile that created the key: a person, another key's own profile, or the deployment's. */
+  created_by: string;
 }
 
 /** A key as create and rotate return it: the only answers that carry the plaintext. */
@@ -42,11 +48,25 @@ export interface NewKey {
   expires_at?: string;
 }
 
+export type ProfileType = 'PROFILE_TYPE_USER' | 'PROFILE_TYPE_API_KEY' | 'PROFILE_TYPE_SYSTEM';
+
+/** Who did something, as audit events and key creators name them. */
+export interface Actor {
+  profile_id?: string;
+  type: ProfileType | null;
+  name?: string | null;
+  email?: string | null;
+}
+
 export interface AuditEvent {
   id: string;
   type: string;
+  actor: (Actor & { profile_id: string }) | null;
+  /** The person a `member.*` event is about. */
+  member?: (Actor & { profile_id: string }) | null;
   actor_profile_id: string | null;
   key_id: string | null;
+  /** A refusal code (`auth.refused`), a role (`member.*`) or how a person signed in (`session.created`). */
   code: string | null;
   ip: string | null;
   created_at: string;
@@ -69,6 +89,45 @@ export interface Health {
   key_id: string | null;
 }
 
+export type Role = 'owner' | 'member';
+
+export interface Profile {
+  id: string;
+  account_id: string;
+  type: ProfileType;
+  name: string | null;
+  email: string | null;
+  created_at: string;
+}
+
+export interface Member {
+  profile: Profile;
+  workspace_id: string;
+  role: Role;
+  created_at: string;
+}
+
+/** An added member; `sign_in_url` when the server has no single sign-on (a single-use link, 15 minutes). */
+export interface AddedMember extends Member {
+  sign_in_url?: string;
+}
+
+export interface MemberPage {
+  members: Member[];
+  next_cursor: string | null;
+}
+
+export interface Membership {
+  workspace_id: string;
+  workspace_name: string;
+  role: Role;
+}
+
+export interface Me {
+  profile: Profile | null;
+  memberships: Membership[];
+}
+
 export interface FieldProblem {
   field: string;
   message: string;
@@ -86,30 +145,41 @@ export class ApiError extends Error {
   }
 }
 
-/** Whether an error code means the signed-in token itself no longer works. */
+/** Whether an error code means the signed-in token or session itself no longer works. */
 export function endsSession(code: string): boolean {
   return code === 'auth_missing' || code === 'auth_invalid' || code === 'auth_revoked' || code === 'auth_rotating';
 }
 
-/** A client of this origin's Cadreen API that sends `token` as a Bearer header and nothing else. */
+/** How a client signs its calls: a pasted token, or the person's session cookie. */
+export type Credentials = { token: string } | 'session';
+
+/** A client of this origin's Cadreen API. */
 export class Api {
-  /** `onSessionEnded` is told (besides the throw) when the server refuses the token itself. */
+  /** `onSessionEnded` is told (besides the throw) when the server refuses the token or session itself. */
   constructor(
-    private readonly token: string,
+    private readonly credentials: Credentials,
     private readonly onSessionEnded?: (error: ApiError) => void,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Whether this client signs in with a person's session cookie. */
+  get person(): boolean {
+    return this.credentials === 'session';
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const token = this.credentials === 'session' ? undefined : this.credentials.token;
     let response: Response;
     try {
       response = await fetch(path, {
         method,
         headers: {
-          Authorization: `Bearer ${this.token}`,
+          ...headers,
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        credentials: 'omit',
+        // A pasted token travels alone; a session is the cookie, sent to this origin only.
+        credentials: token ? 'omit' : 'same-origin',
         cache: 'no-store',
         redirect: 'error',
       });
@@ -132,6 +202,17 @@ export class Api {
     return this.call('GET', '/api/v1/cadreen/health');
   }
 
+  /** Who is signed in and the workspaces they may open. */
+  me(): Promise<Me> {
+    return this.call('GET', '/api/v1/maas/me');
+  }
+
+  /** Ends the person's session; the server clears the cookie. */
+  async signOut(): Promise<void> {
+    const response = await fetch('/auth/sign-out', { method: 'POST', credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
+    if (!response.ok && response.status !== 401) throw new ApiError('internal_error', `HTTP ${response.status}`, response.headers.get('request-id') ?? undefined);
+  }
+
   /** One page of a workspace's keys. */
   listKeys(workspaceId: string, query: KeyQuery): Promise<KeyList> {
     const params = new URLSearchParams({ limit: String(query.limit), order: query.order });
@@ -139,6 +220,22 @@ export class Api {
     if (query.status) params.set('status', query.status);
     if (query.prefix) params.set('prefix', query.prefix);
     return this.call('GET', `${keysPath(workspaceId)}?${params}`);
+  }
+
+  /** One key, whatever its status. */
+  getKey(workspaceId: string, keyId: string): Promise<Key> {
+    return this.call('GET', `${keysPath(workspaceId)}/${encodeURIComponent(keyId)}`);
+  }
+
+  /**
+   * Who created a key, from the resource dialect's `info.createdBy` (the Cadreen dialect names the
+   * creator by id only); the workspace goes in X-Cadreen-Workspace-Id.
+   */
+  async keyCreator(workspaceId: string, keyId: string): Promise<Actor | null> {
+    const resource: { info?: { createdBy?: { metadata: { id: string }; spec: { type: ProfileType; name?: string; email?: string } } } } =
+      await this.call('GET', `/v1/api_keys/${encodeURIComponent(keyId)}?includeInfo=true`, undefined, { 'X-Cadreen-Workspace-Id': workspaceId });
+    const creator = resource.info?.createdBy;
+    return creator ? { profile_id: creator.metadata.id, type: creator.spec.type, name: creator.spec.name ?? null, email: creator.spec.email ?? null } : null;
   }
 
   /** Creates a key; the answer holds its plaintext, once. */
@@ -164,7 +261,29 @@ export class Api {
     return this.call('GET', `${workspacePath(workspaceId)}/audit-events?${params}`);
   }
 
-  /** A workspace, readable by its own keys and by the admin token. */
+  /** One page of a workspace's people, oldest membership first. */
+  listMembers(workspaceId: string, query: { limit: number; cursor?: string | undefined }): Promise<MemberPage> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.cursor) params.set('cursor', query.cursor);
+    return this.call('GET', `${membersPath(workspaceId)}?${params}`);
+  }
+
+  /** Adds a person by email (owners only). */
+  addMember(workspaceId: string, input: { email: string; name?: string; role: Role }): Promise<AddedMember> {
+    return this.call('POST', membersPath(workspaceId), input);
+  }
+
+  /** Changes a member's role (owners only; a workspace keeps one owner). */
+  changeRole(workspaceId: string, profileId: string, role: Role): Promise<Member> {
+    return this.call('PATCH', `${membersPath(workspaceId)}/${encodeURIComponent(profileId)}`, { role });
+  }
+
+  /** Removes a person from the workspace (owners only; a workspace keeps one owner). */
+  removeMember(workspaceId: string, profileId: string): Promise<void> {
+    return this.call('DELETE', `${membersPath(workspaceId)}/${encodeURIComponent(profileId)}`);
+  }
+
+  /** A workspace, readable by its own keys, its members and the admin token. */
   getWorkspace(workspaceId: string): Promise<Workspace> {
     return this.call('GET', workspacePath(workspaceId));
   }
@@ -189,5 +308,18 @@ export class Api {
   }
 }
 
+/** Whether this server offers single sign-on (a public route: no credentials needed). */
+export async function signInMethods(): Promise<{ sso: boolean }> {
+  try {
+    const response = await fetch('/auth/methods', { credentials: 'omit', cache: 'no-store', redirect: 'error' });
+    if (!response.ok) return { sso: false };
+    const body = (await response.json()) as { sso?: unknown };
+    return { sso: body.sso === true };
+  } catch {
+    return { sso: false };
+  }
+}
+
 const workspacePath = (workspaceId: string) => `/api/v1/maas/workspaces/${encodeURIComponent(workspaceId)}`;
 const keysPath = (workspaceId: string) => `${workspacePath(workspaceId)}/api-keys`;
+const membersPath = (workspaceId: string) => `${workspacePath(workspaceId)}/members`;

@@ -3,12 +3,14 @@ import { h, time } from './dom.js';
 import { field } from './forms.js';
 import { createKeyDialog, revokeKeyDialog, rotateKeyDialog } from './key-dialogs.js';
 import { messageArea } from './messages.js';
+import { describeActor, namesOf } from './names.js';
 import { cursorPager } from './pager.js';
 import { cell, dataTable, rowHeader, tableRow } from './table.js';
+import { param, setParams } from './url-state.js';
 
 const PAGE_SIZE = 50;
 const STATUSES = ['active', 'rotating', 'revoked', 'expired'];
-const COLUMNS = ['Name', 'Key', 'Status', 'Created', 'Last used', 'Expires', 'Labels', 'Actions'];
+const COLUMNS = ['Name', 'Key', 'Status', 'Created', 'Created by', 'Last used', 'Expires', 'Labels', 'Actions'];
 
 /** The status badge; a rotating key with a grace period also says until when the old key works. */
 function statusBadge(key: Key): HTMLElement {
@@ -18,15 +20,27 @@ function statusBadge(key: Key): HTMLElement {
   return h('span', { class: 'status' }, badge, h('span', { class: 'grace' }, over ? 'grace ended ' : 'works until ', time(key.grace_until)));
 }
 
+/** Who created a key, filled in once known (a person by name and email, a key by its name). */
+function creatorCell(names: ReturnType<typeof namesOf>, key: Key): HTMLElement {
+  const slot = h('span', { class: 'pending' }, '…');
+  void names.creatorOf(key).then((creator) => slot.replaceWith(describeActor(creator, key.created_by)));
+  return cell('Created by', slot);
+}
+
 /**
  * The keys of one workspace: filters by name prefix and status, order by creation time, cursor
  * paging, and create / rotate / revoke. `currentKeyId` is the key the session signed in with.
+ * Filters, order and page live in the address, so a reload shows the same keys.
  */
 export function keysView(api: Api, workspaceId: string, currentKeyId: string | null): HTMLElement {
   const messages = messageArea();
+  const names = namesOf(api, workspaceId);
   const prefix = h('input', { type: 'search', name: 'prefix', autocomplete: 'off', spellcheck: 'false' });
   const statusFilter = h('select', { name: 'status' }, h('option', { value: '' }, 'all'), ...STATUSES.map((s) => h('option', { value: s }, s)));
   const order = h('select', { name: 'order' }, h('option', { value: 'desc' }, 'newest first'), h('option', { value: 'asc' }, 'oldest first'));
+  prefix.value = param('prefix') ?? '';
+  statusFilter.value = STATUSES.includes(param('status') ?? '') ? param('status')! : '';
+  order.value = param('order') === 'asc' ? 'asc' : 'desc';
   const createButton = h('button', { type: 'button', class: 'primary' }, 'Create key');
   const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter keys' },
     field('Name starts with', prefix), field('Status', statusFilter), field('Sort by creation', order));
@@ -37,7 +51,15 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
   const empty = h('div', { class: 'empty', hidden: true });
   const filtered = () => Boolean(statusFilter.value || prefix.value.trim());
 
+  const query = () => JSON.stringify([prefix.value.trim(), statusFilter.value, order.value]);
+  /** Puts the filters in the address and reads the first page they select. */
+  const refilter = () => {
+    setParams({ prefix: prefix.value.trim(), status: statusFilter.value, order: order.value === 'asc' ? 'asc' : undefined });
+    pager.restart();
+  };
   const pager = cursorPager({
+    list: 'keys',
+    query,
     label: 'Pages of keys',
     previousText: 'Previous page',
     nextText: 'Next page',
@@ -54,6 +76,7 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
         nextCursor: result.next_cursor,
         show(pageIndex) {
           messages.clear(true);
+          names.learnKeys(result.keys);
           body.replaceChildren(...result.keys.map(row));
           caption.textContent = `${result.count} ${result.count === 1 ? 'key' : 'keys'}${filtered() ? ' match' : ''}`;
           createdHeader.setAttribute('aria-sort', order.value === 'asc' ? 'ascending' : 'descending');
@@ -89,6 +112,7 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
       cell('Key', h('code', {}, `${key.start}…`)),
       cell('Status', statusBadge(key)),
       cell('Created', time(key.created_at)),
+      creatorCell(names, key),
       cell('Last used', time(key.last_used_at, 'never')),
       cell('Expires', time(key.expires_at, 'never')),
       cell('Labels', labelList),
@@ -99,18 +123,18 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
   let typing: number | undefined;
   prefix.addEventListener('input', () => {
     window.clearTimeout(typing);
-    typing = window.setTimeout(pager.restart, 250);
+    typing = window.setTimeout(refilter, 250);
   });
-  statusFilter.addEventListener('change', pager.restart);
-  order.addEventListener('change', pager.restart);
+  statusFilter.addEventListener('change', refilter);
+  order.addEventListener('change', refilter);
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     window.clearTimeout(typing);
-    pager.restart();
+    refilter();
   });
   createButton.addEventListener('click', () => createKeyDialog(api, workspaceId, pager.restart));
 
-  pager.restart();
+  pager.resume();
   return h('section', { 'aria-labelledby': 'keys-heading' },
     h('div', { class: 'section-head' }, h('h2', { id: 'keys-heading' }, 'API keys'), createButton),
     filters, messages.element, empty, h('div', { class: 'table-wrap' }, table), pager.element);

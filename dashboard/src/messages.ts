@@ -5,15 +5,15 @@ import { h } from './dom.js';
 export class InputError extends Error {}
 
 const SENTENCES: Record<string, string> = {
-  auth_missing: 'Sign in with an API key first.',
+  auth_missing: 'Sign in first.',
   auth_invalid: 'This key is not valid: it may be mistyped, unknown or expired.',
   auth_revoked: 'This key has been revoked. Sign in with another key.',
   auth_rotating: 'This key was rotated. Sign in with the key that replaced it.',
-  auth_forbidden: 'This key may not act on that workspace.',
-  rate_limited: 'Too many requests for this key or its workspace. Wait a moment and try again.',
+  auth_forbidden: 'That is not allowed here: a key acts only in its own workspace, a person only in the workspaces they are a member of, and only owners manage members.',
+  rate_limited: 'Too many requests for this key, person or workspace. Wait a moment and try again.',
   invalid_request: 'Something in the request is not right; nothing was changed.',
   not_found: 'That no longer exists in this workspace.',
-  conflict: 'That change is not possible in the key’s current state.',
+  conflict: 'That change is not possible as things are: the key’s current state does not allow it, the person is already a member, or the workspace would be left without an owner.',
   payload_too_large: 'That is more text than the server accepts at once.',
   service_unavailable: 'Cadreen cannot use its database right now. Try again shortly.',
   internal_error: 'Something went wrong on the server. Try again; if it persists, give the request id to your operator.',
