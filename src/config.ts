@@ -39,6 +39,12 @@ export interface Config {
    * `loopback`, `linklocal`, `uniquelocal`); unset, the client is the socket's peer.
    */
   trustProxy?: string[];
+  /** Where people reach this deployment (sign-in links, the redirect URI, the Origin sessions must come from). */
+  publicUrl: string;
+  /** Sign-in with an OpenID provider: all three settings, or none. */
+  oidc?: { issuer: string; clientId: string; clientSecret: string };
+  /** Email domains whose people may sign in with SSO before an owner invited them. */
+  oidcAllowedDomains: string[];
 }
 
 /** A bad configuration value: its message is the one line printed before start-up stops. */
@@ -148,8 +154,26 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     fail('CADREEN_TRUST_PROXY', trustProxyText, 'comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)');
   }
 
+  const publicUrl = (read('CADREEN_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl)) fail('CADREEN_PUBLIC_URL', publicUrl, 'http(s)://host[:port][/path]');
+  const issuer = read('CADREEN_OIDC_ISSUER');
+  const clientId = read('CADREEN_OIDC_CLIENT_ID');
+  const clientSecret = read('CADREEN_OIDC_CLIENT_SECRET');
+  const oidcSet = [issuer, clientId, clientSecret].filter((value) => value !== undefined).length;
+  if (oidcSet !== 0 && oidcSet !== 3) {
+    throw new ConfigError('CADREEN_OIDC_ISSUER, CADREEN_OIDC_CLIENT_ID and CADREEN_OIDC_CLIENT_SECRET are set together or not at all');
+  }
+  if (issuer !== undefined && !/^https?:\/\/.+/.test(issuer)) fail('CADREEN_OIDC_ISSUER', issuer, 'the provider’s issuer URL, https://…');
+  const oidcAllowedDomains = (read('CADREEN_OIDC_ALLOWED_DOMAINS') ?? '')
+    .split(',')
+    .map((domain) => domain.trim().toLowerCase())
+    .filter(Boolean);
+
   return {
     databaseUrl,
+    publicUrl,
+    oidcAllowedDomains,
+    ...(issuer && clientId && clientSecret ? { oidc: { issuer, clientId, clientSecret } } : {}),
     databasePoolSize,
     databaseTimeoutMs,
     redisPrefix,

@@ -62,6 +62,9 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
       maxKeysPerWorkspace: config.maxKeysPerWorkspace,
       cacheTtlMs: config.cacheTtlMs,
       keyCacheSize: config.keyCacheSize,
+      publicUrl: config.publicUrl,
+      ssoEnabled: config.oidc !== undefined,
+      allowedDomains: config.oidcAllowedDomains,
       ...(config.pepper ? { pepper: config.pepper } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(logger ? { logger } : {}),
@@ -89,6 +92,8 @@ export async function startService(config: Config, logger: Logger = createLogger
     version: VERSION,
     accessLog: logger.isLevelEnabled('debug'),
     requestTimeoutMs: config.requestTimeoutMs,
+    publicUrl: config.publicUrl,
+    ...(config.oidc ? { oidc: config.oidc } : {}),
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
   });
   const initialised = await cadreen.isInitialised();

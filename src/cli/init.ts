@@ -8,7 +8,7 @@ export function initCommand(program: Command): void {
     .description('create an account, a workspace, a user profile and the first API key')
     .option('--workspace-name <name>', 'name of the workspace', 'default')
     .option('--email <email>', 'email of the user profile that owns the first key')
-    .option('--json', 'print {account_id, workspace_id, profile_id, key: {id, plaintext}} as JSON')
+    .option('--json', 'print {account_id, workspace_id, profile_id, key: {id, plaintext}, sign_in_url} as JSON')
     .action(async (options: { workspaceName: string; email?: string; json?: boolean }) => {
       const config = loadConfig(process.env);
       const { openCadreen } = await import('../service.js');
@@ -25,6 +25,7 @@ export function initCommand(program: Command): void {
               workspace_id: result.workspaceId,
               profile_id: result.profileId,
               key: result.key,
+              sign_in_url: result.signInUrl,
             })}\n`,
           );
         } else {
@@ -41,6 +42,10 @@ export function initCommand(program: Command): void {
               '',
               `  export CADREEN_API_KEY=${result.key.plaintext}`,
               `  export WORKSPACE_ID=${result.workspaceId}`,
+              '',
+              'Sign in to the dashboard with this link (it works once, for 15 minutes):',
+              '',
+              `  ${result.signInUrl}`,
               '',
             ].join('\n'),
           );

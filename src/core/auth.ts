@@ -6,11 +6,13 @@ import type { CachedKey, KeyCache } from './key-cache.js';
 import { createKeyHasher, hasValidKeyFormat, secretsEqual } from './key-format.js';
 import { effectiveLimits, type DefaultLimits } from './limits.js';
 import type { KeyStatus, Millis, RateLimitPolicy } from './model.js';
+import type { SessionService, PersonPrincipal } from './sessions.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
-/** Who is calling: the deployment's admin token, or one API key of one workspace. */
+/** Who is calling: the deployment's admin token, one API key of one workspace, or a signed-in person. */
 export type Principal =
   | { kind: 'admin' }
+  | PersonPrincipal
   | {
       kind: 'key';
       keyId: string;
@@ -91,9 +93,32 @@ export class Authenticator {
     private readonly cache: KeyCache,
     private readonly limiter: RateLimiter,
     private readonly usage: UsageRecorder,
+    private readonly sessions: SessionService,
+    private readonly isMember: (workspaceId: string, profileId: string) => Promise<boolean>,
     private readonly clock: () => Millis = Date.now,
   ) {
     this.hash = createKeyHasher(config.pepper);
+  }
+
+  /**
+   * Authenticates a person by their session token and charges `cost` units
+   * to their own limit (the deployment's per-key limit). A token that names
+   * no open session is `auth_invalid` and counts against the client's
+   * failure budget.
+   */
+  async authenticateSession(token: string, options: { cost: number; ip?: string }): Promise<AuthOutcome> {
+    const client = options.ip ?? 'local';
+    const budget = await this.limiter.peek(this.failureBucket(client));
+    if (!budget.allowed) return this.tooManyFailures(budget);
+    const person = await this.sessions.authenticate(token);
+    if (!person) {
+      const refusal = await this.unknown(client);
+      return refusal.code === 'auth_invalid' ? { ...refusal, message: 'the session has ended: sign in again' } : refusal;
+    }
+    const rateLimit = await this.limiter.consume([{ name: 'key', id: person.profileId, policy: this.config.defaults.perKey }], options.cost);
+    return rateLimit.allowed
+      ? { ok: true, principal: person, rateLimit }
+      : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
   }
 
   /**
@@ -130,6 +155,7 @@ export class Authenticator {
     const entry = resolution.entry;
     if (!entry) return { valid: false, code: 'auth_invalid' };
     if (caller.kind === 'key' && entry.workspaceId !== caller.workspaceId) return { valid: false, code: 'auth_invalid' };
+    if (caller.kind === 'person' && !(await this.isMember(entry.workspaceId, caller.profileId))) return { valid: false, code: 'auth_invalid' };
     const outcome = await this.admit(resolution, { cost: 1, ...(ip ? { ip } : {}) }, now);
     const identity = { workspaceId: entry.workspaceId, keyId: entry.id, status: resolution.ok ? resolution.status : resolution.status! };
     const rateLimit = outcome.rateLimit ? { rateLimit: outcome.rateLimit } : {};

@@ -9,7 +9,9 @@ import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
 import { ReadinessProbe } from './readiness.js';
 import type { Millis, RateLimitPolicy } from './model.js';
+import { PeopleService } from './people.js';
 import { ScopeResolver } from './scope.js';
+import { SessionService } from './sessions.js';
 import { UsageRecorder, type BatchLogger } from './usage-recorder.js';
 import { WorkspaceService } from './workspaces.js';
 
@@ -33,6 +35,12 @@ export interface CoreConfig {
   cacheTtlMs?: number;
   /** Cap on `auth.refused` events per key and minute (default 10). */
   maxRefusalsPerKeyMinute?: number;
+  /** Where people reach this deployment (sign-in links; default http://127.0.0.1:8080). */
+  publicUrl?: string;
+  /** Whether people sign in through an OpenID provider. */
+  ssoEnabled?: boolean;
+  /** Email domains whose people may sign in with SSO uninvited. */
+  allowedDomains?: readonly string[];
   logger?: BatchLogger;
   clock?: () => Millis;
 }
@@ -47,6 +55,10 @@ export interface Cadreen {
   apiKeys: ApiKeyService;
   workspaces: WorkspaceService;
   audit: AuditService;
+  people: PeopleService;
+  sessions: SessionService;
+  /** A random secret shared by every instance, for signing short-lived cookies. */
+  cookieSecret: string;
   init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
   /** Whether an account exists yet (`cadreen init` has run). */
   isInitialised(): Promise<boolean>;
@@ -91,6 +103,7 @@ export async function createCadreen(deps: {
     ...(config.logger ? { logger: config.logger } : {}),
   });
   const workspaceRateLimit = config.workspaceRateLimit ?? { limit: 6000, windowSeconds: 60 };
+  const sessions = new SessionService(store, clock);
   const defaults = { perKey: config.defaultRateLimit, workspace: workspaceRateLimit };
   const auth = new Authenticator(
     { ...config, defaults, authFailureLimit: config.authFailureLimit ?? { limit: 60, windowSeconds: 60 } },
@@ -98,9 +111,18 @@ export async function createCadreen(deps: {
     cache,
     limiter,
     usage,
+    sessions,
+    async (workspaceId, profileId) => (await store.findMembership(workspaceId, profileId)) !== undefined,
     clock,
   );
   const scopes = new ScopeResolver(store, usage, clock);
+  const people = new PeopleService(
+    store,
+    sessions,
+    cursors,
+    { publicUrl: (config.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''), ssoEnabled: config.ssoEnabled ?? false, allowedDomains: config.allowedDomains ?? [] },
+    clock,
+  );
   const apiKeys = new ApiKeyService(store, cache, cursors, { ...config, maxKeysPerWorkspace: config.maxKeysPerWorkspace ?? 10_000 }, clock);
   const readiness = new ReadinessProbe(store, clock);
   const workspaces = new WorkspaceService(
@@ -120,9 +142,12 @@ export async function createCadreen(deps: {
     apiKeys,
     workspaces,
     audit,
+    people,
+    sessions,
+    cookieSecret: await store.secret('cookie'),
     cache,
     usage,
-    init: (input) => initAccount({ store, workspaces, apiKeys }, input, clock()),
+    init: (input) => initAccount({ store, workspaces, apiKeys, people }, input, clock()),
     isInitialised: async () => (await store.listAccounts(1)).length > 0,
     ready: () => readiness.check(),
     async close() {

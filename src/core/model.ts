@@ -76,7 +76,12 @@ export type AuditEventType =
   | 'key.revoked'
   | 'auth.refused'
   | 'workspace.created'
-  | 'workspace.updated';
+  | 'workspace.updated'
+  | 'member.added'
+  | 'member.updated'
+  | 'member.removed'
+  | 'session.created'
+  | 'session.ended';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'key.created',
@@ -86,6 +91,11 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'auth.refused',
   'workspace.created',
   'workspace.updated',
+  'member.added',
+  'member.updated',
+  'member.removed',
+  'session.created',
+  'session.ended',
 ];
 
 export interface AuditEvent {
@@ -94,9 +104,37 @@ export interface AuditEvent {
   type: AuditEventType;
   actorProfileId: string | null;
   keyId: string | null;
+  /** The person a `member.*` event is about. */
+  subjectProfileId?: string | null;
+  /** A denial code (`auth.refused`), a role (`member.*`) or a sign-in method (`session.*`). */
   code: string | null;
   ip: string | null;
   createdAt: Millis;
+}
+
+/** What a person may do in a workspace: `owner` also manages its members. */
+export type Role = 'owner' | 'member';
+export const ROLES: readonly Role[] = ['owner', 'member'];
+
+/** A USER profile's place in a workspace. */
+export interface Membership {
+  workspaceId: string;
+  profileId: string;
+  role: Role;
+  createdAt: Millis;
+}
+
+/** A person signed in to the dashboard or the API with a cookie. Only the token's SHA-256 is stored. */
+export interface Session {
+  id: string;
+  hash: string;
+  profileId: string;
+  createdAt: Millis;
+  /** Moved forward at most once a minute; the session ends after 12 h without use. */
+  lastSeenAt: Millis;
+  /** The absolute end: 7 days after sign-in. */
+  expiresAt: Millis;
+  endedAt: Millis | null;
 }
 
 /**

@@ -11,9 +11,12 @@ import type {
   AuditEventType,
   KeyStatus,
   Labels,
+  Membership,
   Millis,
   Profile,
   RateLimitPolicy,
+  Role,
+  Session,
   SortOrder,
   Workspace,
 } from './model.js';
@@ -127,6 +130,49 @@ export interface KeyStore {
   touchKeys(lastUsed: ReadonlyMap<string, Millis>): Promise<void>;
 }
 
+/** A person in a workspace. */
+export interface MemberRecord {
+  membership: Membership;
+  profile: Profile;
+}
+
+/** Why a member could not be changed or removed. */
+export type MemberChange = 'changed' | 'not_found' | 'last_owner';
+
+/** What redeeming a sign-in link found. */
+export type LinkRedemption = { outcome: 'redeemed'; profileId: string } | { outcome: 'used' | 'expired' | 'unknown' };
+
+/** People (USER profiles), their memberships, sessions and sign-in links. */
+export interface PeopleStore {
+  /** USER profiles with this (lower-cased) email, in every account, oldest first. */
+  findUsersByEmail(email: string): Promise<Profile[]>;
+  insertUser(profile: Profile): Promise<void>;
+  findMembership(workspaceId: string, profileId: string): Promise<Membership | undefined>;
+  /** The members of a workspace, by profile id. */
+  listMembers(workspaceId: string, page: PageQuery): Promise<MemberRecord[]>;
+  /** Every workspace a person belongs to, oldest membership first. */
+  listMembershipsOf(profileId: string): Promise<{ membership: Membership; workspace: Workspace }[]>;
+  /**
+   * Adds a membership and its event, with the person's profile when `newProfile`
+   * is given; `already_member` (and nothing written) when it exists.
+   */
+  addMember(membership: Membership, event: AuditEvent, newProfile?: Profile): Promise<'added' | 'already_member'>;
+  /** Changes a role; refuses to leave a workspace without an owner. */
+  changeMemberRole(workspaceId: string, profileId: string, role: Role, event: AuditEvent): Promise<MemberChange>;
+  /** Removes a membership; refuses to remove the last owner. */
+  removeMember(workspaceId: string, profileId: string, event: AuditEvent): Promise<MemberChange>;
+
+  insertSession(session: Session, events: AuditEvent[]): Promise<void>;
+  findSessionByHash(hash: string): Promise<{ session: Session; profile: Profile } | undefined>;
+  touchSession(id: string, at: Millis): Promise<void>;
+  /** Ends a session; false when it had ended already (nothing written then). */
+  endSession(id: string, at: Millis, events: AuditEvent[]): Promise<boolean>;
+
+  insertSignInLink(link: { hash: string; profileId: string; createdAt: Millis; expiresAt: Millis }): Promise<void>;
+  /** Marks a link used, at most once, and answers whose it is. */
+  redeemSignInLink(hash: string, now: Millis): Promise<LinkRedemption>;
+}
+
 /** The audit log: append-only. */
 export interface AuditStore {
   /** Appends events, all or none, in statements of at most 500 rows. */
@@ -141,7 +187,7 @@ export interface AuditStore {
  * one transaction; a backend that cannot be reached throws
  * `StoreUnavailableError` and has changed nothing.
  */
-export interface Store extends AccountStore, WorkspaceStore, KeyStore, AuditStore {
+export interface Store extends AccountStore, WorkspaceStore, KeyStore, PeopleStore, AuditStore {
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import type { Principal } from './auth.js';
 import { CadreenError, DENIAL_MESSAGES, invalidRequest, notFound } from './errors.js';
 import { newId } from './ids.js';
-import type { Millis, Workspace } from './model.js';
+import type { Millis, Role, Workspace } from './model.js';
 import type { Store } from './ports.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
@@ -10,6 +10,8 @@ export interface Scope {
   workspace: Workspace;
   actorProfileId: string;
   ip: string | null;
+  /** What the actor is in this workspace: the admin token, one of its keys, or a person with a role. */
+  access: 'admin' | 'key' | Role;
 }
 
 /**
@@ -45,7 +47,18 @@ export class ScopeResolver {
       }
       const workspace = await this.store.findWorkspace(principal.workspaceId);
       if (!workspace) throw notFound('workspace');
-      return { workspace, actorProfileId: principal.actorProfileId, ip: ip ?? null };
+      return { workspace, actorProfileId: principal.actorProfileId, ip: ip ?? null, access: 'key' };
+    }
+    if (principal.kind === 'person') {
+      const forbidden = () => new CadreenError('auth_forbidden', 'you are not a member of this workspace');
+      if (workspaceId === undefined) {
+        throw invalidRequest('a signed-in person acts on one workspace: name the workspace', [
+          { field: 'workspaceId', message: 'required when signed in' },
+        ]);
+      }
+      const [workspace, membership] = await Promise.all([this.store.findWorkspace(workspaceId), this.store.findMembership(workspaceId, principal.profileId)]);
+      if (!workspace || !membership) throw forbidden();
+      return { workspace, actorProfileId: principal.profileId, ip: ip ?? null, access: membership.role };
     }
     if (workspaceId === undefined) {
       throw invalidRequest('the admin token acts on one workspace: name the workspace', [
@@ -54,7 +67,7 @@ export class ScopeResolver {
     }
     const workspace = await this.store.findWorkspace(workspaceId);
     if (!workspace) throw notFound('workspace');
-    return { workspace, actorProfileId: await this.systemProfileOf(workspace.accountId), ip: ip ?? null };
+    return { workspace, actorProfileId: await this.systemProfileOf(workspace.accountId), ip: ip ?? null, access: 'admin' };
   }
 
   /** The PROFILE_TYPE_SYSTEM profile the admin token acts as within an account. */

@@ -27,6 +27,9 @@ import { resourceApiKeyRoutes } from './routes/resource/api-keys.js';
 import { resourceAuditRoutes } from './routes/resource/audit-events.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { systemRoutes } from './routes/system.js';
+import { cadreenMemberRoutes } from './routes/cadreen/members.js';
+import { signInRoutes } from './routes/sign-in.js';
+import type { OidcSettings } from './oidc.js';
 
 export interface AppOptions {
   /** Largest accepted request body in bytes (default 64 KiB). */
@@ -39,6 +42,10 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** The proxies whose `X-Forwarded-For` is believed; unset, the client IP is the socket's peer. */
   trustProxy?: string[];
+  /** Where people reach the service (default http://127.0.0.1:8080): the only Origin a session may change things from. */
+  publicUrl?: string;
+  /** Sign-in with an OpenID provider, when configured. */
+  oidc?: OidcSettings;
 }
 
 /** Longest path parameter, in characters; a longer one is `414 uri_too_long`. */
@@ -172,6 +179,7 @@ function answerWhatNodeWouldRefuse(app: FastifyInstance, served: Set<string>): v
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  const publicUrl = new URL(options.publicUrl ?? 'http://127.0.0.1:8080');
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
@@ -209,6 +217,10 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');
+  // Only the sign-in page posts a form (its one field, the link's token).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(text as string)));
+  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     const source = (text as string).trim();
     if (source === '') return done(null, undefined);
@@ -238,7 +250,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     for (const method of hooks(route.method)) served.add(method);
     const { access = 'public', cost } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number };
     const onRequest = hooks(route.onRequest);
-    if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost));
+    if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost, publicUrl.origin));
     route.onRequest = onRequest.length > 0 ? [withNulCheck(onRequest[0]!), ...onRequest.slice(1)] : [refuseNulInUrl];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
     if (hooks(route.method).some((method) => method === 'GET' || method === 'HEAD')) {
@@ -272,6 +284,8 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   cadreenWorkspaceRoutes(app, cadreen);
   resourceApiKeyRoutes(app, cadreen);
   resourceAuditRoutes(app, cadreen);
+  cadreenMemberRoutes(app, cadreen);
+  signInRoutes(app, cadreen, { publicUrl, ...(options.oidc ? { oidc: options.oidc } : {}) });
   dashboardRoutes(app, { root: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) });
   await app.ready();
   return app;

@@ -2,7 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthOutcome, Principal } from '../core/auth.js';
 import type { Cadreen } from '../core/cadreen.js';
 import { tightestWindow } from '../core/rate-limit-windows.js';
+import { readCookie, SESSION_COOKIE } from './cookies.js';
 import { sendError } from './errors.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Who may call a route: anyone, any authenticated caller, or the admin token only. */
 export type RouteAccess = 'public' | 'authenticated' | 'admin';
@@ -67,7 +70,12 @@ export function appendAuthHeaders(into: string[], outcome: AuthOutcome): string[
  * sending that body slowly). It is callback-style so that a cached key is
  * admitted in the same tick.
  */
-export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (request: FastifyRequest) => number) {
+export function authenticateHook(
+  cadreen: Cadreen,
+  access: RouteAccess,
+  cost: ((request: FastifyRequest) => number) | undefined,
+  publicOrigin: string,
+) {
   function finish(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const headers = appendAuthHeaders(['request-id', request.id, 'cache-control', 'no-store'], outcome);
     for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]);
@@ -80,16 +88,20 @@ export function authenticateHook(cadreen: Cadreen, access: RouteAccess, cost?: (
       sendError(reply, request, 'auth_forbidden', 'this route needs the admin token');
       return;
     }
+    // A cookie is sent by the browser whoever asks it to: a change made with one must come from our own pages.
+    if (principal.kind === 'person' && !SAFE_METHODS.has(request.method) && request.headers.origin !== publicOrigin) {
+      sendError(reply, request, 'auth_forbidden', `a change made with a session must come from ${publicOrigin} (Origin header)`);
+      return;
+    }
     request.principal = principal;
     done();
   }
 
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     try {
-      const outcome = cadreen.auth.authenticate(request.headers.authorization, {
-        cost: cost ? cost(request) : 1,
-        ip: request.ip,
-      });
+      const options = { cost: cost ? cost(request) : 1, ip: request.ip };
+      const session = request.headers.authorization === undefined ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined;
+      const outcome = session ? cadreen.auth.authenticateSession(session, options) : cadreen.auth.authenticate(request.headers.authorization, options);
       if (outcome instanceof Promise) outcome.then((settled) => finish(settled, request, reply, done), done);
       else finish(outcome, request, reply, done);
     } catch (error) {

@@ -5,13 +5,24 @@ import type {
   AuditEvent,
   AuditEventType,
   KeyState,
+  Membership,
   Millis,
   Profile,
   ProfileType,
   RateLimitPolicy,
+  Role,
+  Session,
   Workspace,
 } from '../core/model.js';
-import type { AccountsTable, ApiKeysTable, AuditEventsTable, ProfilesTable, WorkspacesTable } from './schema.js';
+import type {
+  AccountsTable,
+  ApiKeysTable,
+  AuditEventsTable,
+  MembershipsTable,
+  ProfilesTable,
+  SessionsTable,
+  WorkspacesTable,
+} from './schema.js';
 
 /** Rows ↔ domain objects. Times are epoch milliseconds; PostgreSQL's BIGINT may arrive as a string. */
 
@@ -108,6 +119,7 @@ export function toEventRow(event: AuditEvent) {
     type: event.type,
     actor_profile_id: event.actorProfileId,
     key_id: event.keyId,
+    subject_profile_id: event.subjectProfileId ?? null,
     code: event.code,
     ip: event.ip,
     created_at: event.createdAt,
@@ -145,8 +157,25 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     type: row.type as AuditEventType,
     actorProfileId: row.actor_profile_id,
     keyId: row.key_id,
+    subjectProfileId: row.subject_profile_id,
     code: row.code,
     ip: row.ip,
     createdAt: Number(row.created_at),
+  };
+}
+
+export function toMembership(row: Selectable<MembershipsTable>): Membership {
+  return { workspaceId: row.workspace_id, profileId: row.profile_id, role: row.role as Role, createdAt: Number(row.created_at) };
+}
+
+export function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    hash: row.hash,
+    profileId: row.profile_id,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
   };
 }

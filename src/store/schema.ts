@@ -67,9 +67,37 @@ export interface AuditEventsTable {
   type: string;
   actor_profile_id: string | null;
   key_id: string | null;
+  subject_profile_id: string | null;
   code: string | null;
   ip: string | null;
   created_at: Time;
+}
+
+export interface MembershipsTable {
+  workspace_id: string;
+  profile_id: string;
+  role: string;
+  created_at: Time;
+}
+
+export interface SessionsTable {
+  id: string;
+  /** SHA-256 of the session token; the token itself is never stored. */
+  hash: string;
+  profile_id: string;
+  created_at: Time;
+  last_seen_at: Time;
+  expires_at: Time;
+  ended_at: Time | null;
+}
+
+export interface SignInLinksTable {
+  /** SHA-256 of the link's token. */
+  hash: string;
+  profile_id: string;
+  created_at: Time;
+  expires_at: Time;
+  used_at: Time | null;
 }
 
 export interface SettingsTable {
@@ -84,4 +112,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  sign_in_links: SignInLinksTable;
 }

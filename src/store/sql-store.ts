@@ -13,6 +13,7 @@ import type {
   Workspace,
 } from '../core/model.js';
 import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
+import { SqlPeopleStore } from './sql-people.js';
 import { fromKey, limitColumns, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfile, toProfileRow, toWorkspace } from './rows.js';
 import type {
   KeyChanges,
@@ -21,6 +22,7 @@ import type {
   KeyWithPolicy,
   PageQuery,
   RotateKeyInput,
+  PeopleStore,
   RotateKeyResult,
   Store,
   WorkspaceChanges,
@@ -71,12 +73,32 @@ function take<T>(iterator: Iterator<T>, size: number): T[] {
  * `sqlite-store.ts` and `postgres-store.ts`.
  */
 export class SqlStore implements Store {
+  private readonly people: SqlPeopleStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly isUnavailable: UnavailableClassifier,
     /** Stops what the backend runs beside the connection (SQLite's checkpointer); called before the connection closes. */
     private readonly beforeClose?: () => Promise<void>,
-  ) {}
+  ) {
+    this.people = new SqlPeopleStore(db, (operation) => this.run(operation));
+  }
+
+  // People live in their own module (sql-people.ts).
+  findUsersByEmail: PeopleStore['findUsersByEmail'] = (...args) => this.people.findUsersByEmail(...args);
+  insertUser: PeopleStore['insertUser'] = (...args) => this.people.insertUser(...args);
+  findMembership: PeopleStore['findMembership'] = (...args) => this.people.findMembership(...args);
+  listMembers: PeopleStore['listMembers'] = (...args) => this.people.listMembers(...args);
+  listMembershipsOf: PeopleStore['listMembershipsOf'] = (...args) => this.people.listMembershipsOf(...args);
+  addMember: PeopleStore['addMember'] = (...args) => this.people.addMember(...args);
+  changeMemberRole: PeopleStore['changeMemberRole'] = (...args) => this.people.changeMemberRole(...args);
+  removeMember: PeopleStore['removeMember'] = (...args) => this.people.removeMember(...args);
+  insertSession: PeopleStore['insertSession'] = (...args) => this.people.insertSession(...args);
+  findSessionByHash: PeopleStore['findSessionByHash'] = (...args) => this.people.findSessionByHash(...args);
+  touchSession: PeopleStore['touchSession'] = (...args) => this.people.touchSession(...args);
+  endSession: PeopleStore['endSession'] = (...args) => this.people.endSession(...args);
+  insertSignInLink: PeopleStore['insertSignInLink'] = (...args) => this.people.insertSignInLink(...args);
+  redeemSignInLink: PeopleStore['redeemSignInLink'] = (...args) => this.people.redeemSignInLink(...args);
 
   /** Runs a store operation, turning "cannot serve now" failures into StoreUnavailableError. */
   private async run<T>(operation: () => Promise<T>): Promise<T> {

@@ -17,6 +17,8 @@ describe('configuration', () => {
       workspaceRateLimit: { limit: 6000, windowSeconds: 60 },
       authFailureLimit: { limit: 60, windowSeconds: 60 },
       maxKeysPerWorkspace: 10_000,
+      publicUrl: 'http://127.0.0.1:8080',
+      oidcAllowedDomains: [],
       logLevel: 'info',
       requestTimeoutMs: 30_000,
       shutdownTimeoutMs: 10_000,

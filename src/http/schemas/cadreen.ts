@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AUDIT_EVENT_TYPES, KEY_STATUSES } from '../../core/model.js';
+import { AUDIT_EVENT_TYPES, KEY_STATUSES, ROLES } from '../../core/model.js';
 import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, StringEnum, Timestamp } from './common.js';
 
 /** Schemas of the Cadreen dialect (`/api/v1/maas/…`, `/api/v1/cadreen/…`): snake_case. */
@@ -95,9 +95,64 @@ export const Verification = Type.Object({
 
 export const AuditEventTypeSchema = StringEnum(AUDIT_EVENT_TYPES);
 
+const ProfileTypeSchema = StringEnum(['PROFILE_TYPE_USER', 'PROFILE_TYPE_API_KEY', 'PROFILE_TYPE_SYSTEM'] as const);
+
+/** Who acted (or whom a member event is about), in words where the profile has them. */
+export const AuditActor = Type.Object({
+  profile_id: Type.String(),
+  type: Nullable(ProfileTypeSchema),
+  name: Type.Optional(Type.String()),
+  email: Type.Optional(Type.String()),
+});
+
+export const CadreenProfile = Type.Object({
+  id: Type.String(),
+  account_id: Type.String(),
+  type: ProfileTypeSchema,
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+
+export const RoleSchema = StringEnum(ROLES);
+
+export const Member = Type.Object({ profile: CadreenProfile, workspace_id: Type.String(), role: RoleSchema, created_at: Timestamp });
+
+export const AddedMember = Type.Composite([
+  Member,
+  Type.Object({ sign_in_url: Type.Optional(Type.String({ description: 'Single-use sign-in link (15 minutes); only when no OpenID provider is configured' })) }),
+]);
+
+export const MemberList = Type.Object({ members: Type.Array(Member), next_cursor: Nullable(Type.String()) });
+
+export const MembersQuery = Type.Object({ limit: Limit(100, 50), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+export type MembersQuery = Static<typeof MembersQuery>;
+
+export const AddMemberBody = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 320 }), name: Type.Optional(Name), role: RoleSchema },
+  { additionalProperties: false },
+);
+export type AddMemberBody = Static<typeof AddMemberBody>;
+
+export const UpdateMemberBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
+export type UpdateMemberBody = Static<typeof UpdateMemberBody>;
+
+export const MemberParams = Type.Object(
+  { workspace_id: Type.String({ maxLength: 64 }), profile_id: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+export type MemberParams = Static<typeof MemberParams>;
+
+export const MeResponse = Type.Object({
+  profile: Nullable(CadreenProfile),
+  memberships: Type.Array(Type.Object({ workspace_id: Type.String(), workspace_name: Type.String(), role: RoleSchema })),
+});
+
 export const CadreenAuditEvent = Type.Object({
   id: Type.String(),
   type: AuditEventTypeSchema,
+  actor: Nullable(AuditActor),
+  member: Type.Optional(AuditActor),
   actor_profile_id: Nullable(Type.String()),
   key_id: Nullable(Type.String()),
   code: Nullable(Type.String()),

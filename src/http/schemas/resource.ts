@@ -102,9 +102,18 @@ export const ListApiKeysResponse = Type.Object({
   pagination: Type.Object({ nextCursor: Type.Optional(Type.String()), total: Type.Integer() }),
 });
 
+const AuditActorResource = Type.Object({
+  profileId: Type.String(),
+  type: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  email: Type.Optional(Type.String()),
+});
+
 export const AuditEventResource = Type.Object({
   id: Type.String(),
   type: AuditEventTypeSchema,
+  actor: Type.Optional(AuditActorResource),
+  member: Type.Optional(AuditActorResource),
   actorProfileId: Type.Optional(Type.String()),
   keyId: Type.Optional(Type.String()),
   code: Type.Optional(Type.String()),

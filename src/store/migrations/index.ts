@@ -1,11 +1,13 @@
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 import { initial } from './0001-initial.js';
 import { workspaceBudget } from './0002-workspace-budget.js';
+import { people } from './0003-people.js';
 
 /** Every migration, by name; names sort in the order they must run. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-workspace-budget': workspaceBudget,
+  '0003-people': people,
 };
 
 /** Brings the schema up to date; run on every start, by every instance. */

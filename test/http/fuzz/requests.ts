@@ -214,6 +214,15 @@ function structuredBody(kind: BodyKind): fc.Arbitrary<unknown> {
       return withExtra(fc.record({ metadata: field(fc.record({ name, externalId, labels: wildLabels }, { requiredKeys: [] })), spec: field(spec) }, { requiredKeys: [] }));
     case 'resourceRotate':
       return withExtra(fc.record({ gracePeriodSeconds: grace }, { requiredKeys: [] }));
+    case 'addMember':
+      return withExtra(
+        fc.record(
+          { email: field(fc.oneof(fc.emailAddress(), fc.constantFrom('owner@example.com', 'not-an-email', 'A@B.CO'))), name, role: field(fc.constantFrom('owner', 'member')) },
+          { requiredKeys: ['email', 'role'] },
+        ),
+      );
+    case 'updateMember':
+      return withExtra(fc.record({ role: field(fc.constantFrom('owner', 'member')) }, { requiredKeys: [] }));
   }
 }
 
@@ -266,6 +275,7 @@ function paths(route: Route): fc.Arbitrary<string> {
       ...parts.map((part): fc.Arbitrary<string> => {
         if (part === '{workspace_id}') return workspaceRef(route.workspaces);
         if (part === '{key_id}' || part === '{id}') return keyRef;
+        if (part === '{profile_id}') return fc.oneof(fc.constant('prof_01ARZ3NDEKTSV4RRFFQ69G5FAV'), keyRef, fc.stringMatching(/^[A-Za-z0-9_.~-]{1,40}$/));
         if (part === '{*}')
           return fc.constantFrom('index.html', 'assets/', 'assets/missing.js', 'missing', '..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/package.json', 'a%00b', '%ED%A0%80', 'x'.repeat(300), 'index.html%00.png');
         return fc.constant(part);

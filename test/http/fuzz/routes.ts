@@ -18,7 +18,9 @@ export type BodyKind =
   | 'updateWorkspace'
   | 'resourceCreate'
   | 'resourceUpdate'
-  | 'resourceRotate';
+  | 'resourceRotate'
+  | 'addMember'
+  | 'updateMember';
 
 /** The query a route reads: parameter names and the kind of value each takes. */
 export type QueryKind = 'limit' | 'cursor' | 'keyStatus' | 'prefix' | 'order' | 'auditType' | 'boolean';
@@ -87,6 +89,12 @@ export const ROUTES: readonly Route[] = [
     dialect: 'cadreen',
     query: { limit: 'limit', cursor: 'cursor', type: 'auditType' },
   },
+
+  { method: 'GET', path: `${MAAS}/{workspace_id}/members`, access: 'authenticated', dialect: 'cadreen', query: { limit: 'limit', cursor: 'cursor' } },
+  { method: 'POST', path: `${MAAS}/{workspace_id}/members`, access: 'authenticated', dialect: 'cadreen', body: 'addMember' },
+  { method: 'PATCH', path: `${MAAS}/{workspace_id}/members/{profile_id}`, access: 'authenticated', dialect: 'cadreen', body: 'updateMember' },
+  { method: 'DELETE', path: `${MAAS}/{workspace_id}/members/{profile_id}`, access: 'authenticated', dialect: 'cadreen' },
+  { method: 'GET', path: '/api/v1/maas/me', access: 'authenticated', dialect: 'cadreen' },
 
   {
     method: 'GET',

@@ -1,5 +1,7 @@
 import type { Principal, Verification } from '../../../core/auth.js';
-import type { AuditEvent, KeyView, Workspace } from '../../../core/model.js';
+import type { AuditEvent, KeyView, Profile, Workspace } from '../../../core/model.js';
+import type { Me } from '../../../core/people.js';
+import type { MemberRecord } from '../../../core/ports.js';
 import type { EffectiveLimit, WorkspaceLimits } from '../../../core/limits.js';
 import { tightestWindow } from '../../../core/rate-limit-windows.js';
 import type { RateLimitDecision } from '../../../core/ports.js';
@@ -39,10 +41,46 @@ export function presentIssuedKey(issued: { key: KeyView; plaintext: string }) {
   return { ...presentKey(issued.key), plaintext: issued.plaintext };
 }
 
-export function presentEvent(event: AuditEvent) {
+/** A profile as an audit event names it: who it is, in words where the profile has them. */
+function presentActor(id: string | null, profiles: ReadonlyMap<string, Profile>) {
+  if (id === null) return null;
+  const profile = profiles.get(id);
+  return {
+    profile_id: id,
+    type: profile?.type ?? null,
+    ...(profile?.name ? { name: profile.name } : {}),
+    ...(profile?.email ? { email: profile.email } : {}),
+  };
+}
+
+export function presentProfile(profile: Profile) {
+  return {
+    id: profile.id,
+    account_id: profile.accountId,
+    type: profile.type,
+    name: profile.name,
+    email: profile.email,
+    created_at: iso(profile.createdAt)!,
+  };
+}
+
+export function presentMember({ membership, profile }: MemberRecord) {
+  return { profile: presentProfile(profile), workspace_id: membership.workspaceId, role: membership.role, created_at: iso(membership.createdAt)! };
+}
+
+export function presentMe(me: Me) {
+  return {
+    profile: me.profile ? presentProfile(me.profile) : null,
+    memberships: me.memberships.map(({ workspace, role }) => ({ workspace_id: workspace.id, workspace_name: workspace.name, role })),
+  };
+}
+
+export function presentEvent(event: AuditEvent, profiles: ReadonlyMap<string, Profile> = new Map()) {
   return {
     id: event.id,
     type: event.type,
+    actor: presentActor(event.actorProfileId, profiles),
+    ...(event.subjectProfileId ? { member: presentActor(event.subjectProfileId, profiles) } : {}),
     actor_profile_id: event.actorProfileId,
     key_id: event.keyId,
     code: event.code,

@@ -117,7 +117,7 @@ export function cadreenWorkspaceRoutes(app: FastifyInstance, cadreen: Cadreen): 
       const scope = await cadreen.scopes.resolve(principalOf(request), request.params.workspace_id, request.ip);
       const { limit, cursor, type } = request.query;
       const page = await cadreen.audit.list(scope, { limit, ...(cursor ? { cursor } : {}), ...(type ? { type } : {}) });
-      return { events: page.events.map(presentEvent), next_cursor: page.nextCursor };
+      return { events: page.events.map((event) => presentEvent(event, page.profiles)), next_cursor: page.nextCursor };
     },
   });
 }

@@ -23,7 +23,7 @@ export function resourceAuditRoutes(app: FastifyInstance, cadreen: Cadreen): voi
         ...(type ? { type } : {}),
       });
       return {
-        items: page.events.map(presentAuditEvent),
+        items: page.events.map((event) => presentAuditEvent(event, page.profiles)),
         pagination: page.nextCursor ? { nextCursor: page.nextCursor } : {},
       };
     },

@@ -40,10 +40,18 @@ export function presentApiKey(key: KeyView, extra: { token?: string; createdBy?:
   };
 }
 
-export function presentAuditEvent(event: AuditEvent) {
+function presentActor(id: string | null | undefined, profiles: ReadonlyMap<string, Profile>) {
+  if (!id) return undefined;
+  const profile = profiles.get(id);
+  return defined({ profileId: id, type: profile?.type, name: profile?.name, email: profile?.email });
+}
+
+export function presentAuditEvent(event: AuditEvent, profiles: ReadonlyMap<string, Profile> = new Map()) {
   return defined({
     id: event.id,
     type: event.type,
+    actor: presentActor(event.actorProfileId, profiles),
+    member: presentActor(event.subjectProfileId, profiles),
     actorProfileId: event.actorProfileId,
     keyId: event.keyId,
     code: event.code,
