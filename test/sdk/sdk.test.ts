@@ -158,6 +158,7 @@ describe('TypeScript SDK', () => {
     const added = await scoped.auditEvents.list(params);
     expect(added.items.map((e) => e.type)).toEqual(['member.added', 'member.added']);
     expect(added.items[0]!.actor?.type).toBe('PROFILE_TYPE_SYSTEM');
+    expect(added.items[0]!.member).toMatchObject({ profileId: grace.profile.id, email: 'grace@example.com' });
   });
 
   it('refuses a key that changes members with PermissionDeniedError, and acts on the key’s own workspace when none is named', async () => {

@@ -44,7 +44,13 @@ export interface AuditActor {
 }
 
 /** One entry of the workspace's audit log. */
-export type AuditEvent = Omit<AuditEventList['items'][number], 'type'> & { type: AuditEventType; actor?: AuditActor };
+export type AuditEvent = Omit<AuditEventList['items'][number], 'type'> & {
+  type: AuditEventType;
+  /** Who acted. */
+  actor?: AuditActor;
+  /** On `member.*` events: the person added, changed or removed. */
+  member?: AuditActor;
+};
 
 export type AuditEventListParams = Omit<GeneratedAuditEventListParams, 'type'> & { type?: AuditEventType };
 
