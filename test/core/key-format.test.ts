@@ -2,7 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
 import { crc32Ascii, createKeyHasher, generateKey, hasValidKeyFormat, secretsEqual } from '../../src/core/key-format.js';
 
+/**
+ * A fixed key and what it must hash and checksum to, computed outside this
+ * code: `printf %s "$KEY" | sha256sum`, `printf %s "$KEY" | openssl dgst
+ * -sha256 -hmac pepper-0123456789`, and Python's `zlib.crc32` written in
+ * base62. Stored hashes depend on these: a change here is a change of every
+ * deployment's data.
+ */
+const VECTOR = {
+  key: 'sk_cadreen_0123456789ABCDEFGHIJabcdefghij2xsQNP',
+  crc32: 2_717_040_595,
+  sha256: '5a1e88c9e7cefc3a268300e84d86cdb482e863e462f00decb811dc456a44ee89',
+  pepper: 'pepper-0123456789',
+  hmacSha256: 'b70183a5ab5144b26b8f6747d8e882e4d9cdcec5883ac9b54cb2dee54fda52b5',
+};
+
 describe('key format', () => {
+  it('accepts a known key and checksums it to the known CRC-32, in base62', () => {
+    const body = VECTOR.key.slice(0, -6);
+    expect(crc32Ascii(body)).toBe(VECTOR.crc32);
+    expect(crc32Ascii(VECTOR.key, body.length)).toBe(VECTOR.crc32);
+    expect(hasValidKeyFormat(VECTOR.key, 'sk_cadreen_')).toBe(true);
+  });
+
+  it('hashes a known key to the known SHA-256, and with a pepper to the known HMAC-SHA-256', () => {
+    expect(createKeyHasher()(VECTOR.key)).toBe(VECTOR.sha256);
+    expect(createKeyHasher(VECTOR.pepper)(VECTOR.key)).toBe(VECTOR.hmacSha256);
+  });
+
   it('is the prefix, 30 random base62 characters and a 6-character checksum', () => {
     const { plaintext, start } = generateKey('sk_cadreen_');
     expect(plaintext).toMatch(/^sk_cadreen_[0-9A-Za-z]{36}$/);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { openCadreen } from '../../src/service.js';
-import { createTestSchema, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { eventually, settles } from '../support/eventually.js';
+import { createTestSchema, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const ADMIN = 'faults-admin-token-0123456789';
@@ -12,7 +13,7 @@ const ADMIN = 'faults-admin-token-0123456789';
  * PostgreSQL and Redis reached through TCP proxies that the test cuts and
  * restores; the shared servers themselves are never touched.
  */
-describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or Redis goes away and comes back', () => {
+describe('faults: the database or Redis goes away and comes back', needs('postgres', 'redis'), () => {
   let schema: Awaited<ReturnType<typeof createTestSchema>>;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
@@ -35,13 +36,14 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or 
     child: () => logger,
   };
 
+  /** One request in-process; a hang (no answer at all) fails it, naming the request. */
   async function call(method: string, url: string, key = ownerKey, body?: unknown) {
-    const response = await app.inject({
+    const response = await settles(`${method} ${url}`, app.inject({
       method: method as 'GET',
       url,
       headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { payload: JSON.stringify(body) } : {}),
-    });
+    }));
     return { status: response.statusCode, body: response.body ? response.json() : undefined };
   }
 
@@ -91,25 +93,19 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or 
     expect(acknowledged.status).toBe(201);
 
     pgProxy.cut();
-    const started = Date.now();
+    // Each answer comes after the 1 s database timeout; `call` fails any that never comes.
     const list = await call('GET', keys);
     expect(list.status).toBe(503);
     expect(list.body.error.code).toBe('service_unavailable');
     const create = await call('POST', keys, ownerKey, { name: 'during-the-cut' });
     expect(create.status).toBe(503);
     expect((await call('GET', '/readyz')).status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(10_000);
     // A key already in the cache keeps authenticating.
     expect((await call('GET', '/api/v1/cadreen/health')).status).toBe(200);
 
     pgProxy.restore();
     // A failed write probe stands for 5 s before /readyz probes again.
-    let ready = 0;
-    for (let i = 0; i < 200 && ready !== 200; i++) {
-      ready = (await call('GET', '/readyz')).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(ready).toBe(200);
+    await eventually('/readyz answers 200 once PostgreSQL is back', async () => (await call('GET', '/readyz')).status, (status) => status === 200, { intervalMs: 100 });
     const after = await call('GET', `${keys}?limit=100`);
     expect(after.status).toBe(200);
     const names = after.body.keys.map((k: { name: string }) => k.name);
@@ -120,24 +116,30 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('faults: the database or 
   it('keeps serving on in-process limits while Redis is unreachable, warns once, and reconnects by itself', async () => {
     warnings.length = 0;
     redisProxy.cut();
-    await new Promise((r) => setTimeout(r, 300));
+    const redisWarnings = () => warnings.filter((w) => w.startsWith('redis unreachable'));
+    // Requests made once the service has noticed the cut.
+    await eventually('a warning that Redis is unreachable', redisWarnings, (found) => found.length >= 1);
     for (let i = 0; i < 5; i++) expect((await call('GET', '/api/v1/cadreen/health')).status).toBe(200);
-    const redisWarnings = warnings.filter((w) => w.startsWith('redis unreachable'));
-    expect(redisWarnings.length).toBeGreaterThanOrEqual(1);
-    expect(redisWarnings.length).toBeLessThanOrEqual(2); // at most one per connection (commands, invalidations)
+    expect(redisWarnings().length).toBeLessThanOrEqual(2); // at most one per connection (commands, invalidations)
 
     redisProxy.restore();
     const { body } = await call('GET', '/api/v1/cadreen/health');
     const counter = `${prefix}rl:100000/60:key:${body.key_id}`;
     const redis = new Redis(TEST_REDIS_URL!);
-    const before = Number(await redis.get(counter));
-    let after = before;
-    for (let i = 0; i < 50 && after <= before; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      await call('GET', '/api/v1/cadreen/health');
-      after = Number(await redis.get(counter));
+    try {
+      const before = Number(await redis.get(counter));
+      // Once reconnected, a request is counted in Redis again.
+      await eventually(
+        'the shared counter in Redis counting requests again',
+        async () => {
+          await call('GET', '/api/v1/cadreen/health');
+          return Number(await redis.get(counter));
+        },
+        (after) => after > before,
+        { intervalMs: 100 },
+      );
+    } finally {
+      redis.disconnect();
     }
-    redis.disconnect();
-    expect(after).toBeGreaterThan(before);
   });
 });

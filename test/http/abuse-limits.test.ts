@@ -8,7 +8,7 @@ import type { RateLimiter } from '../../src/core/ports.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { redisForTests, TEST_REDIS_URL } from '../support/services.js';
+import { needs, redisForTests, TEST_REDIS_URL } from '../support/services.js';
 import { ADMIN_TOKEN } from './harness.js';
 
 /** A store that counts the calls made to it, to prove what never reached it. */
@@ -116,7 +116,7 @@ function describeFailureLimiter(backend: string, openLimiter: () => Promise<Rate
 
 describeFailureLimiter('in-process', async () => new MemoryRateLimiter());
 
-describe.skipIf(!TEST_REDIS_URL)('with Redis', () => {
+describe('with Redis', needs('redis'), () => {
   const redis = redisForTests(TEST_REDIS_URL!);
   afterAll(() => redis.cleanup());
   describeFailureLimiter('Redis', async () => new RedisRateLimiter(await redis.open(), redis.prefix));

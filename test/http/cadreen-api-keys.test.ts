@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasValidKeyFormat } from '../../src/core/key-format.js';
 import { ADMIN_TOKEN, createHarness, type Harness, type Seeded } from './harness.js';
 import { describeSharedAuthNegatives } from './shared-auth-negatives.js';
+import { expectWorkspaceUnchanged, snapshotWorkspace } from './workspace-snapshot.js';
 
 const keysUrl = (ws: string) => `/api/v1/maas/workspaces/${ws}/api-keys`;
 
@@ -70,12 +71,12 @@ describe('Cadreen dialect: API keys', () => {
       ['a malformed expires_at', { name: 'x', expires_at: 'tomorrow' }, 'expires_at'],
       ['an expires_at in the past', { name: 'x', expires_at: '2020-01-01T00:00:00Z' }, 'expires_at'],
     ])('refuses %s with invalid_request naming the field, creating nothing', async (_case, body, field) => {
-      const before = await h.cadreen.store.countKeys({ workspaceId: ws.workspaceId, now: Date.now() });
+      const before = await snapshotWorkspace(h, ws.workspaceId);
       const response = await create(body);
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe('invalid_request');
       expect(response.body.error.details.map((d: { field: string }) => d.field).join(' ')).toContain(field);
-      expect(await h.cadreen.store.countKeys({ workspaceId: ws.workspaceId, now: Date.now() })).toBe(before);
+      await expectWorkspaceUnchanged(h, ws.workspaceId, before, { usedBy: ws.keyId });
     });
 
     it('refuses malformed JSON with invalid_request', async () => {
@@ -220,15 +221,16 @@ describe('Cadreen dialect: API keys', () => {
 
     it('expires a key at once when its expiry is moved close and passes', async () => {
       const { id, key } = await h.newKey(ws.workspaceId, 'soon');
-      await h.request('PATCH', `${keysUrl(ws.workspaceId)}/${id}`, { key: ws.key, body: { expires_at: new Date(Date.now() + 1000).toISOString() } });
+      // A minute ahead of the service's clock, then the clock two minutes on: expired however long the steps take.
+      await h.request('PATCH', `${keysUrl(ws.workspaceId)}/${id}`, { key: ws.key, body: { expires_at: new Date(Date.now() + 60_000).toISOString() } });
       expect((await h.request('GET', '/api/v1/cadreen/health', { key })).status).toBe(200);
-      h.advance(1500);
+      h.advance(120_000);
       try {
         const refused = await h.request('GET', '/api/v1/cadreen/health', { key });
         expect(refused.body.error.code).toBe('auth_invalid');
         expect(refused.body.error.message).toMatch(/expired/);
       } finally {
-        h.advance(-1500);
+        h.advance(-120_000);
       }
     });
   });
@@ -248,13 +250,17 @@ describe('Cadreen dialect: API keys', () => {
 
     it('keeps the old key working during a grace period, flagged with Cadreen-Key-Status: rotating', async () => {
       const old = await h.newKey(ws.workspaceId, 'graceful');
+      const sent = Date.now();
       const response = await h.request('POST', `${keysUrl(ws.workspaceId)}/${old.id}/rotate`, { key: ws.key, body: { grace_period_seconds: 3600 } });
+      const answered = Date.now();
       expect(response.status).toBe(201);
       const during = await h.request('GET', '/api/v1/cadreen/health', { key: old.key });
       expect(during.status).toBe(200);
       expect(during.headers['cadreen-key-status']).toBe('rotating');
       const oldKey = await h.request('GET', `${keysUrl(ws.workspaceId)}/${old.id}`, { key: ws.key });
-      expect(Date.parse(oldKey.body.grace_until)).toBeGreaterThan(Date.now() + 3_500_000);
+      // An hour after the moment the rotation was made, which lies between sending and answering.
+      expect(Date.parse(oldKey.body.grace_until)).toBeGreaterThanOrEqual(sent + 3_600_000);
+      expect(Date.parse(oldKey.body.grace_until)).toBeLessThanOrEqual(answered + 3_600_000);
       h.advance(3601_000);
       try {
         expect((await h.request('GET', '/api/v1/cadreen/health', { key: old.key })).body.error.code).toBe('auth_rotating');
@@ -298,11 +304,15 @@ describe('Cadreen dialect: API keys', () => {
     it('shows last_used_at once the batched usage is written, without a write on the request', async () => {
       const { id, key } = await h.newKey(ws.workspaceId, 'used');
       const url = `${keysUrl(ws.workspaceId)}/${id}`;
+      const sent = Date.now();
       await h.request('GET', '/api/v1/cadreen/health', { key });
+      const answered = Date.now();
       expect((await h.request('GET', url, { key: ws.key })).body.last_used_at).toBeNull();
       await h.cadreen.usage.flush();
       const used = await h.request('GET', url, { key: ws.key });
-      expect(Date.now() - Date.parse(used.body.last_used_at)).toBeLessThan(60_000);
+      // The moment of the use, which lies between sending and answering.
+      expect(Date.parse(used.body.last_used_at)).toBeGreaterThanOrEqual(sent);
+      expect(Date.parse(used.body.last_used_at)).toBeLessThanOrEqual(answered);
     });
   });
 

@@ -19,7 +19,7 @@ import {
 } from './fuzz/target.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { createHarness, type Harness, type HarnessOptions } from './harness.js';
 
 /**
@@ -236,7 +236,7 @@ describeInProcessFuzz('SQLite', RUNS, {
   limits: { authFailureLimit: { limit: 60, windowSeconds: 60 }, workspaceRateLimit: { limit: 6000, windowSeconds: 60 } },
 });
 
-describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL', () => {
+describe('PostgreSQL', needs('postgres'), () => {
   describeInProcessFuzz('PostgreSQL', PG_RUNS, {
     openStore: async () => {
       const schema = await createTestSchema(TEST_DATABASE_URL!);

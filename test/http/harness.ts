@@ -77,6 +77,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       workspaceRateLimit: { limit: 1_000_000, windowSeconds: 60 },
       authFailureLimit: { limit: 1_000_000, windowSeconds: 60 },
       ...options.limits,
+      // Batched writes (last use, refused authentications) reach the store when a test flushes them
+      // (`cadreen.usage.flush()`) or at close, never on a timer in the middle of a test.
+      flushIntervalMs: 3_600_000,
       clock,
     },
   });

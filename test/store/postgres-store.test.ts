@@ -2,13 +2,13 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { classifyPostgresError, openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { freePort } from '../e2e/process.js';
 import { describeStoreContract } from './store-contract.js';
 
 const drops = new Map<Store, () => Promise<void>>();
 
-describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
+describe('PostgreSQL store', needs('postgres'), () => {
   describeStoreContract(
     'postgres',
     async () => {
@@ -26,7 +26,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
   describe('which errors count as an unavailable store', () => {
     const failureOf = async (query: (client: pg.Client) => Promise<unknown>, url = TEST_DATABASE_URL!) => {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
       try {
         await client.connect();
         await query(client);

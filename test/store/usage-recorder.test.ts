@@ -6,19 +6,20 @@ import { MAX_PENDING_REFUSALS, MAX_WRITE_ATTEMPTS, UsageRecorder } from '../../s
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { keyRow } from './fixtures.js';
 
 interface Backend {
   name: string;
-  skip: boolean;
+  /** Suite options: skipped, saying why, when the backend's server did not answer. */
+  options: ReturnType<typeof needs>;
   open(): Promise<{ store: Store; dispose: () => Promise<void> }>;
 }
 
 const BACKENDS: Backend[] = [
   {
     name: 'sqlite',
-    skip: false,
+    options: {},
     async open() {
       const store = await openSqliteStore(':memory:');
       return { store, dispose: () => store.close() };
@@ -26,7 +27,7 @@ const BACKENDS: Backend[] = [
   },
   {
     name: 'postgres',
-    skip: !TEST_DATABASE_URL,
+    options: needs('postgres'),
     async open() {
       const schema = await createTestSchema(TEST_DATABASE_URL!);
       const store = await openPostgresStore(schema.url);
@@ -84,7 +85,7 @@ class FaultyStore {
 }
 
 for (const backend of BACKENDS) {
-  describe.skipIf(backend.skip)(`usage recorder over ${backend.name}`, () => {
+  describe(`usage recorder over ${backend.name}`, backend.options, () => {
     let store: Store;
     let dispose: () => Promise<void>;
     let faulty: FaultyStore;
@@ -191,6 +192,54 @@ for (const backend of BACKENDS) {
       faulty.unavailable = false;
       await recorder.flush();
       expect(await recorded()).toHaveLength(MAX_PENDING_REFUSALS);
+    });
+
+    it('bounds the queue at 10 000 refusals between flushes, counts each one dropped, and takes more once they are written', async () => {
+      for (let i = 0; i < MAX_PENDING_REFUSALS + 5; i++) recorder.refused(refusal());
+      expect(recorder.droppedEvents).toBe(5);
+      await recorder.flush();
+      expect(await recorded()).toHaveLength(MAX_PENDING_REFUSALS);
+      expect(warnings.filter((w) => w.details.dropped !== undefined).map((w) => w.details)).toEqual([{ dropped: 5, total_dropped: 5 }]);
+
+      const later = refusal();
+      recorder.refused(later);
+      expect(recorder.droppedEvents).toBe(5);
+      await recorder.flush();
+      expect(await recorded()).toContain(later.id);
+    });
+
+    it('counts refusals waiting for another attempt against the bound, and frees their room once they are dropped', async () => {
+      const failing = Array.from({ length: 6_000 }, () => refusal());
+      faulty.poisoned.add(failing[0]!.id);
+      for (const event of failing) recorder.refused(event);
+      await recorder.flush();
+      // 6 000 wait for a retry: 4 000 more fit, the rest is dropped.
+      const meanwhile = Array.from({ length: 5_000 }, () => refusal());
+      for (const event of meanwhile) recorder.refused(event);
+      expect(recorder.droppedEvents).toBe(1_000);
+
+      await recorder.flush();
+      await recorder.flush();
+      expect(faulty.auditWrites).toBe(MAX_WRITE_ATTEMPTS + 1);
+      expect(recorder.droppedEvents).toBe(1_000 + 6_000);
+      expect((await recorded()).sort()).toEqual(meanwhile.slice(0, 4_000).map((e) => e.id).sort());
+
+      for (let i = 0; i < MAX_PENDING_REFUSALS; i++) recorder.refused(refusal());
+      expect(recorder.droppedEvents).toBe(7_000);
+      await recorder.flush();
+      expect(await recorded()).toHaveLength(4_000 + MAX_PENDING_REFUSALS);
+    });
+
+    it('keeps a key’s refusals to its share a minute, without counting the rest as dropped', async () => {
+      const keyId = newId('key');
+      for (let i = 0; i < 12; i++) recorder.refused(refusal({ keyId }));
+      const nextMinute = refusal({ keyId, createdAt: now + 60_000 });
+      recorder.refused(nextMinute);
+      await recorder.flush();
+      const ids = await recorded();
+      expect(ids).toHaveLength(10 + 1);
+      expect(ids).toContain(nextMinute.id);
+      expect(recorder.droppedEvents).toBe(0);
     });
 
     it('retries a last-use time that failed to be written, and drops it after three failures', async () => {

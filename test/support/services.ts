@@ -2,17 +2,36 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { connectRedis, redisReady } from '../../src/redis/redis-connection.js';
+import { skipWhen } from './skip-reason.js';
 
 /**
- * The PostgreSQL and Redis servers the backend tests run against, from
- * CADREEN_TEST_DATABASE_URL / CADREEN_TEST_REDIS_URL. Unset, those suites are
- * skipped locally; in CI (`CI=true`) an unset URL is a failure, never a skip.
+ * The PostgreSQL and Redis servers the backend tests run against. The global
+ * setup (`test/support/global-setup.ts`) probes CADREEN_TEST_DATABASE_URL /
+ * CADREEN_TEST_REDIS_URL, or the local servers at their default addresses, and
+ * leaves the variable set only when the server answered; otherwise it says why
+ * in CADREEN_TEST_DATABASE_ABSENT / CADREEN_TEST_REDIS_ABSENT and the suites
+ * that need it are skipped with that reason. In CI (`CI=true`) a server that
+ * does not answer is a failure, never a skip.
  */
 export const TEST_DATABASE_URL = process.env.CADREEN_TEST_DATABASE_URL;
 export const TEST_REDIS_URL = process.env.CADREEN_TEST_REDIS_URL;
 
 if (process.env.CI === 'true' && (!TEST_DATABASE_URL || !TEST_REDIS_URL)) {
-  throw new Error('CI=true needs CADREEN_TEST_DATABASE_URL and CADREEN_TEST_REDIS_URL (see .ci/run)');
+  throw new Error('CI=true needs PostgreSQL and Redis: CADREEN_TEST_DATABASE_URL and CADREEN_TEST_REDIS_URL, or the local servers (see .ci/run)');
+}
+
+const ABSENT = {
+  postgres: TEST_DATABASE_URL ? undefined : (process.env.CADREEN_TEST_DATABASE_ABSENT ?? 'no PostgreSQL: CADREEN_TEST_DATABASE_URL is not set'),
+  redis: TEST_REDIS_URL ? undefined : (process.env.CADREEN_TEST_REDIS_ABSENT ?? 'no Redis: CADREEN_TEST_REDIS_URL is not set'),
+};
+
+/**
+ * Suite options that skip a suite, with the reason, unless every server it
+ * names answered: `describe('on PostgreSQL', needs('postgres'), () => …)`.
+ */
+export function needs(...services: (keyof typeof ABSENT)[]): ReturnType<typeof skipWhen> {
+  const reasons = services.map((service) => ABSENT[service]).filter((reason) => reason !== undefined);
+  return skipWhen(reasons.length > 0 ? reasons.join('; ') : undefined);
 }
 
 /** A schema of its own on the test server, and a URL whose connections use it; `drop()` removes it. */

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { DEADLINE_MS } from '../../support/eventually.js';
 import { ADMIN_TOKEN, type Harness } from '../harness.js';
 import type { FuzzRequest } from './requests.js';
 import { matchRoute, type RouteMatch, type WorkspaceName } from './routes.js';
@@ -187,7 +188,7 @@ export async function sendInProcess(app: FastifyInstance, sent: SentRequest): Pr
 }
 
 /** Longest a socket exchange may take before it counts as no answer (a safety net, not a measurement). */
-const NO_ANSWER_MS = 10_000;
+const NO_ANSWER_MS = DEADLINE_MS;
 
 /** Sends over a real connection with Node's HTTP client (one connection per request). */
 export function sendOverHttp(port: number, sent: SentRequest): Promise<Exchange> {
