@@ -32,8 +32,25 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `cadreen serve` on a free loopback port and waits until /livez answers. */
+/** Log levels that leave out the server's `cadreen listening` line. */
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
+/**
+ * Starts `cadreen serve` on a free loopback port and waits until it listens
+ * there (its `cadreen listening` line) and /livez answers. Another process may
+ * take the port between choosing and binding it (other test runs share this
+ * machine): then the server exits with EADDRINUSE and another port is tried.
+ */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const quiet = QUIET_LEVELS.has(env.CADREEN_LOG_LEVEL ?? process.env.CADREEN_LOG_LEVEL ?? 'info');
+  for (let attempt = 1; ; attempt++) {
+    const started = await startOnFreePort(env, quiet);
+    if (started.server) return started.server;
+    if (!/EADDRINUSE/.test(started.output) || attempt === 5) throw new Error(`cadreen serve did not start:\n${started.output}`);
+  }
+}
+
+async function startOnFreePort(env: Record<string, string>, quiet: boolean): Promise<{ server?: ServerProcess; output: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, ...env },
@@ -47,24 +64,34 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   // A safety net against a server that never starts; a loaded machine takes seconds, not a minute.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/livez`)).ok) break;
-    } catch {
-      // not listening yet
+    // Until this process says it listens, an answer on the port may come from another one.
+    if (quiet || output.includes('cadreen listening')) {
+      try {
+        if ((await fetch(`${baseUrl}/livez`)).ok) break;
+      } catch {
+        // not listening yet
+      }
     }
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await exited;
+      return { output };
+    }
+    if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`cadreen serve did not start:\n${output}`);
+      throw new Error(`cadreen serve did not start within a minute:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    child,
-    baseUrl,
-    output: () => output,
-    stop: () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+    server: {
+      child,
+      baseUrl,
+      output: () => output,
+      stop: () => {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        return exited;
+      },
     },
+    output,
   };
 }
