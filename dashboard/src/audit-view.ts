@@ -34,6 +34,7 @@ function keyCell(names: WorkspaceNames, keyId: string | null): HTMLElement {
   const slot = h('code', { class: 'pending' }, keyId);
   void names.keyName(keyId).then((name) => {
     if (name !== null) slot.replaceWith(h('span', { class: 'key-name', title: keyId }, name));
+    else slot.classList.remove('pending');
   });
   return cell('Key', slot);
 }
