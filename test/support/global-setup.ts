@@ -53,10 +53,14 @@ const SERVICES: Service[] = [
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       });
-      client.on('error', () => undefined);
+      let cause: unknown;
+      client.on('error', (error) => (cause = error));
       try {
         await client.connect();
         if ((await client.ping()) !== 'PONG') throw new Error('PING was not answered with PONG');
+      } catch (error) {
+        // ioredis rejects with "Connection is closed"; the error it emitted before says why.
+        throw cause ?? error;
       } finally {
         client.disconnect();
       }

@@ -27,7 +27,7 @@ export default class SkipReporter implements Reporter {
     if (byReason.size === 0) return;
 
     const suites = [...byReason.values()].reduce((count, names) => count + names.length, 0);
-    const reasons = [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
+    const reasons = [...byReason].map(([reason, names]) => `${names.join(', ')} — ${reason}`).join('; ');
     const ci = process.env.CI === 'true';
     const line = `${ci ? 'CI=true, so this fails the run: ' : ''}skipped ${suites} suite${suites === 1 ? '' : 's'}: ${reasons}`;
     process.stdout.write(`\n${line}\n`);
