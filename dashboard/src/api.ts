@@ -145,14 +145,6 @@ export class ApiError extends Error {
   }
 }
 
-/**
- * The page itself is served with `Referrer-Policy: no-referrer`, under which browsers send
- * `Origin: null` with a POST, PATCH or DELETE. The server accepts a change made with a session
- * only from its own origin, so these requests (same-origin only) name it: the Referer they then
- * carry goes to this server alone.
- */
-const SAME_ORIGIN_REFERRER = { referrerPolicy: 'same-origin' } as const;
-
 /** Whether an error code means the signed-in token or session itself no longer works. */
 export function endsSession(code: string): boolean {
   return code === 'auth_missing' || code === 'auth_invalid' || code === 'auth_revoked' || code === 'auth_rotating';
@@ -188,7 +180,6 @@ export class Api {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         // A pasted token travels alone; a session is the cookie, sent to this origin only.
         credentials: token ? 'omit' : 'same-origin',
-        ...SAME_ORIGIN_REFERRER,
         cache: 'no-store',
         redirect: 'error',
       });
@@ -218,7 +209,7 @@ export class Api {
 
   /** Ends the person's session; the server clears the cookie. */
   async signOut(): Promise<void> {
-    const response = await fetch('/auth/sign-out', { method: 'POST', credentials: 'same-origin', ...SAME_ORIGIN_REFERRER, cache: 'no-store', redirect: 'error' });
+    const response = await fetch('/auth/sign-out', { method: 'POST', credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
     if (!response.ok && response.status !== 401) throw new ApiError('internal_error', `HTTP ${response.status}`, response.headers.get('request-id') ?? undefined);
   }
 
