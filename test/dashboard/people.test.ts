@@ -8,6 +8,7 @@ import { DEFAULT_KEY_PREFIX } from '../../src/core/key-format.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { startServer, type ServerProcess } from '../e2e/process.js';
+import { signInAtProvider, startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
 import { skipWhen } from '../support/skip-reason.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -320,5 +321,88 @@ describe('people in the dashboard, in Chromium', skipWhen(existsSync(CHROMIUM) ?
     // 401: GET /me without a session; 409: the last owner kept; 400: the used and expired links.
     const unexpected = consoleErrors.filter((text) => !/status of (401|409|400)/.test(text));
     expect(unexpected).toEqual([]);
+  });
+});
+
+/** The sign-in page of a server with single sign-on: the button, and what a refusal says, through a real provider's pages. */
+describe('the dashboard’s single sign-on, in Chromium', skipWhen(existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}`), () => {
+  const CLIENT = { client_id: 'cadreen-dashboard', client_secret: 'a-client-secret-for-the-dashboard' };
+  let dir: string;
+  let provider: OidcTestProvider;
+  let server: ServerProcess;
+  let core: CadreenRuntime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cadreen-people-sso-'));
+    const database = join(dir, 'cadreen.db');
+    provider = await startOidcProvider({
+      accounts: [
+        { sub: 'ada', email: ADA, email_verified: true, name: 'Ada Lovelace' },
+        { sub: 'stranger', email: 'stranger@elsewhere.example', email_verified: true },
+      ],
+    });
+    server = await startServer({
+      CADREEN_DATABASE_URL: `sqlite:${database}`,
+      CADREEN_ADMIN_TOKEN: ADMIN,
+      CADREEN_OIDC_ISSUER: provider.issuer,
+      CADREEN_OIDC_CLIENT_ID: CLIENT.client_id,
+      CADREEN_OIDC_CLIENT_SECRET: CLIENT.client_secret,
+    });
+    provider.setClient({ ...CLIENT, redirect_uris: [`${server.baseUrl}/auth/oidc/callback`] });
+    core = await createCadreen({
+      store: await openSqliteStore(database),
+      limiter: new MemoryRateLimiter(),
+      config: { keyPrefix: DEFAULT_KEY_PREFIX, defaultRateLimit: { limit: 100_000, windowSeconds: 60 }, publicUrl: server.baseUrl, ssoEnabled: true },
+    });
+    await core.init({ workspaceName: 'acme', email: ADA });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await core?.close();
+    await server?.stop();
+    await provider?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('offers “Sign in with SSO” first, which signs an invited person in through the provider’s pages', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.baseUrl}/dashboard/`);
+      const sso = page.getByRole('button', { name: 'Sign in with SSO' });
+      await expect.poll(() => sso.count()).toBe(1);
+      expect(await sso.evaluate((button) => button === document.activeElement)).toBe(true);
+      expect(await page.getByLabel('API key or admin token').isVisible()).toBe(true);
+      await sso.click();
+      await signInAtProvider(page, { login: 'ada' });
+      await page.waitForURL((url) => url.href.startsWith(`${server.baseUrl}/dashboard/`));
+      await expect.poll(() => page.locator('header .who').textContent()).toContain(ADA);
+      expect(await page.locator('header .who').textContent()).toContain('acme (owner)');
+      await page.getByRole('tab', { name: 'Audit log' }).click();
+      const signedIn = page.locator('table.audit tbody tr').filter({ hasText: 'Signed in' });
+      await expect.poll(() => signedIn.count()).toBe(1);
+      expect(await signedIn.locator('td[data-label="Details"]').textContent()).toBe('with single sign-on');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('brings a person nobody invited back to the sign-in page, saying why in a sentence', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.baseUrl}/dashboard/`);
+      await page.getByRole('button', { name: 'Sign in with SSO' }).click();
+      await signInAtProvider(page, { login: 'stranger' });
+      await page.waitForURL((url) => url.href.startsWith(`${server.baseUrl}/dashboard/`));
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('There is no invitation for your email address here');
+      expect(new URL(page.url()).search).toBe('');
+      expect((await context.cookies(server.baseUrl)).some((cookie) => cookie.name === 'cadreen_session')).toBe(false);
+    } finally {
+      await context.close();
+    }
   });
 });
