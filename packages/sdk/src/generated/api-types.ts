@@ -113,7 +113,19 @@ export type APIKeyRotateParams = {
 export type AuditEventList = {
   items: Array<{
     id: string;
-    type: "key.created" | "key.updated" | "key.rotated" | "key.revoked" | "auth.refused" | "workspace.created" | "workspace.updated";
+    type: "key.created" | "key.updated" | "key.rotated" | "key.revoked" | "auth.refused" | "workspace.created" | "workspace.updated" | "member.added" | "member.updated" | "member.removed" | "session.created" | "session.ended";
+    actor?: {
+      profileId: string;
+      type?: string;
+      name?: string;
+      email?: string;
+    };
+    member?: {
+      profileId: string;
+      type?: string;
+      name?: string;
+      email?: string;
+    };
     actorProfileId?: string;
     keyId?: string;
     code?: string;
@@ -131,7 +143,7 @@ export type AuditEventListParams = {
   cursor?: string;
   /** Page size (1–500, default 50) */
   limit?: number;
-  type?: "key.created" | "key.updated" | "key.rotated" | "key.revoked" | "auth.refused" | "workspace.created" | "workspace.updated";
+  type?: "key.created" | "key.updated" | "key.rotated" | "key.revoked" | "auth.refused" | "workspace.created" | "workspace.updated" | "member.added" | "member.updated" | "member.removed" | "session.created" | "session.ended";
 };
 
 export type Health = {
