@@ -25,7 +25,8 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
     .code(status)
     .header('cache-control', 'no-store')
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-    .header('referrer-policy', 'no-referrer')
+    // same-origin, not no-referrer: under no-referrer the browser sends `Origin: null` with the form, which the same-origin check refuses.
+    .header('referrer-policy', 'same-origin')
     .type('text/html; charset=utf-8')
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)} · Cadreen</title>` +
