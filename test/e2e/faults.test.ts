@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { openCadreen } from '../../src/service.js';
 import { eventually, settles } from '../support/eventually.js';
-import { createTestSchema, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const ADMIN = 'faults-admin-token-0123456789';
@@ -14,7 +14,7 @@ const ADMIN = 'faults-admin-token-0123456789';
  * restores; the shared servers themselves are never touched.
  */
 describe('faults: the database or Redis goes away and comes back', needs('postgres', 'redis'), () => {
-  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let testDatabase: Awaited<ReturnType<typeof createTestDatabase>>;
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
   const prefix = testRedisPrefix();
@@ -48,8 +48,8 @@ describe('faults: the database or Redis goes away and comes back', needs('postgr
   }
 
   beforeAll(async () => {
-    schema = await createTestSchema(TEST_DATABASE_URL!);
-    const database = new URL(schema.url);
+    testDatabase = await createTestDatabase(TEST_DATABASE_URL!);
+    const database = new URL(testDatabase.url);
     pgProxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
     database.host = `127.0.0.1:${pgProxy.port}`;
     const redisUrl = new URL(TEST_REDIS_URL!);
@@ -80,7 +80,7 @@ describe('faults: the database or Redis goes away and comes back', needs('postgr
     await close?.();
     await pgProxy?.close();
     await redisProxy?.close();
-    await schema?.drop();
+    await testDatabase?.drop();
     const redis = new Redis(TEST_REDIS_URL!);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);

@@ -1,14 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { createTestSchema, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
 
 const ADMIN = 'multi-admin-token-0123456789';
 
 /** Two real `cadreen serve` processes on one PostgreSQL and one Redis. */
 describe('several instances on PostgreSQL and Redis', needs('postgres', 'redis'), () => {
-  let schema: Awaited<ReturnType<typeof createTestSchema>>;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const prefix = testRedisPrefix();
   let a: ServerProcess;
   let b: ServerProcess;
@@ -26,9 +26,9 @@ describe('several instances on PostgreSQL and Redis', needs('postgres', 'redis')
   }
 
   beforeAll(async () => {
-    schema = await createTestSchema(TEST_DATABASE_URL!);
+    database = await createTestDatabase(TEST_DATABASE_URL!);
     const env = {
-      CADREEN_DATABASE_URL: schema.url,
+      CADREEN_DATABASE_URL: database.url,
       CADREEN_REDIS_URL: TEST_REDIS_URL!,
       CADREEN_REDIS_PREFIX: prefix,
       CADREEN_ADMIN_TOKEN: ADMIN,
@@ -47,7 +47,7 @@ describe('several instances on PostgreSQL and Redis', needs('postgres', 'redis')
   afterAll(async () => {
     expect(await a?.stop()).toBe(0);
     expect(await b?.stop()).toBe(0);
-    await schema?.drop();
+    await database?.drop();
     const redis = new Redis(TEST_REDIS_URL!);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);

@@ -19,7 +19,7 @@ import {
 } from './fuzz/target.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { createHarness, type Harness, type HarnessOptions } from './harness.js';
 
 /**
@@ -239,8 +239,8 @@ describeInProcessFuzz('SQLite', RUNS, {
 describe('PostgreSQL', needs('postgres'), () => {
   describeInProcessFuzz('PostgreSQL', PG_RUNS, {
     openStore: async () => {
-      const schema = await createTestSchema(TEST_DATABASE_URL!);
-      return { store: await openPostgresStore(schema.url), drop: schema.drop };
+      const database = await createTestDatabase(TEST_DATABASE_URL!);
+      return { store: await openPostgresStore(database.url), drop: database.drop };
     },
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../src/core/timestamps.js';
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { createHarness, type Harness, type Seeded } from './harness.js';
 
 describe('timestamps', () => {
@@ -133,7 +133,7 @@ describeTimeRules('SQLite', async () => {
 
 describe('on PostgreSQL', needs('postgres'), () => {
   describeTimeRules('PostgreSQL', async () => {
-    const schema = await createTestSchema(TEST_DATABASE_URL!);
-    return { store: await openPostgresStore(schema.url), drop: schema.drop };
+    const database = await createTestDatabase(TEST_DATABASE_URL!);
+    return { store: await openPostgresStore(database.url), drop: database.drop };
   });
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { classifyPostgresError, openPostgresStore } from '../../src/store/postgres-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { freePort } from '../e2e/process.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -12,9 +12,9 @@ describe('PostgreSQL store', needs('postgres'), () => {
   describeStoreContract(
     'postgres',
     async () => {
-      const schema = await createTestSchema(TEST_DATABASE_URL!);
-      const store = await openPostgresStore(schema.url, { poolSize: 30 });
-      drops.set(store, schema.drop);
+      const database = await createTestDatabase(TEST_DATABASE_URL!);
+      const store = await openPostgresStore(database.url, { poolSize: 30 });
+      drops.set(store, database.drop);
       return store;
     },
     async (store) => {

@@ -6,7 +6,7 @@ import { MAX_PENDING_REFUSALS, MAX_WRITE_ATTEMPTS, UsageRecorder } from '../../s
 import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestSchema, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
 import { keyRow } from './fixtures.js';
 
 interface Backend {
@@ -29,13 +29,13 @@ const BACKENDS: Backend[] = [
     name: 'postgres',
     options: needs('postgres'),
     async open() {
-      const schema = await createTestSchema(TEST_DATABASE_URL!);
-      const store = await openPostgresStore(schema.url);
+      const database = await createTestDatabase(TEST_DATABASE_URL!);
+      const store = await openPostgresStore(database.url);
       return {
         store,
         dispose: async () => {
           await store.close();
-          await schema.drop();
+          await database.drop();
         },
       };
     },

@@ -34,23 +34,29 @@ export function needs(...services: (keyof typeof ABSENT)[]): ReturnType<typeof s
   return skipWhen(reasons.length > 0 ? reasons.join('; ') : undefined);
 }
 
-/** A schema of its own on the test server, and a URL whose connections use it; `drop()` removes it. */
-export async function createTestSchema(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `cadreen_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+/**
+ * A database of its own on the test server, and its URL; `drop()` removes it.
+ * A database rather than a schema: migrations read the catalog of the whole
+ * database, which fails while another test run drops a schema in it.
+ */
+export async function createTestDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = `cadreen_test_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: baseUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  // template0 takes no connections, so copying it never waits for one to end.
+  await admin(`create database ${database} template template0`);
   const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
+  url.pathname = `/${database}`;
   return {
     url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    },
+    drop: () => admin(`drop database if exists ${database} with (force)`),
   };
 }
 
