@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { runCli, startServer, type ServerProcess } from './process.js';
+
+const ADMIN = 'people-admin-token-0123456789';
+
+/** Sessions and memberships across two real `cadreen serve` processes on one PostgreSQL and one Redis. */
+describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const prefix = testRedisPrefix();
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let workspaceId: string;
+  let env: Record<string, string>;
+
+  /** Spends a sign-in link on `server` as its own page's form does; answers the session cookie. */
+  async function signIn(server: ServerProcess, link: string): Promise<string> {
+    const token = new URL(link).searchParams.get('token')!;
+    const response = await fetch(`${server.baseUrl}/auth/link`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.baseUrl },
+      body: `token=${encodeURIComponent(token)}`,
+    });
+    expect(response.status).toBe(303);
+    return response.headers.get('set-cookie')!.split(';')[0]!;
+  }
+
+  const get = (server: ServerProcess, path: string, cookie: string) => fetch(`${server.baseUrl}${path}`, { headers: { cookie } }).then((r) => r.status);
+  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) =>
+    fetch(`${server.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
+
+  beforeAll(async () => {
+    database = await createTestDatabase(TEST_DATABASE_URL!);
+    env = {
+      CADREEN_DATABASE_URL: database.url,
+      CADREEN_REDIS_URL: TEST_REDIS_URL!,
+      CADREEN_REDIS_PREFIX: prefix,
+      CADREEN_ADMIN_TOKEN: ADMIN,
+      CADREEN_RATE_LIMIT: '100000/60s',
+      CADREEN_LOG_LEVEL: 'warn',
+    };
+    const init = runCli(['init', '--json', '--email', 'owner@example.com'], env);
+    expect(init.status, init.stderr).toBe(0);
+    workspaceId = JSON.parse(init.stdout).workspace_id;
+    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  });
+
+  afterAll(async () => {
+    expect(await a?.stop()).toBe(0);
+    expect(await b?.stop()).toBe(0);
+    await database?.drop();
+    const redis = new Redis(TEST_REDIS_URL!);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('a session started on A works on B, and signing out on A ends it on B at once', async () => {
+    const added = await admin(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/members`, { email: 'one@example.com', role: 'member' });
+    const cookie = await signIn(a, added.body.sign_in_url);
+    expect(await get(b, `/api/v1/maas/workspaces/${workspaceId}/api-keys`, cookie)).toBe(200);
+    const out = await fetch(`${a.baseUrl}/auth/sign-out`, { method: 'POST', headers: { cookie, origin: a.baseUrl } });
+    expect(out.status).toBe(204);
+    expect(await get(b, '/api/v1/maas/me', cookie)).toBe(401);
+    expect(await get(a, '/api/v1/maas/me', cookie)).toBe(401);
+  });
+
+  it('a member removed on B is refused on A on their very next request', async () => {
+    const added = await admin(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/members`, { email: 'two@example.com', role: 'member' });
+    const cookie = await signIn(a, added.body.sign_in_url);
+    expect(await get(a, `/api/v1/maas/workspaces/${workspaceId}/api-keys`, cookie)).toBe(200);
+    const removed = await admin(b, 'DELETE', `/api/v1/maas/workspaces/${workspaceId}/members/${added.body.profile.id}`);
+    expect(removed.status).toBe(204);
+    const started = performance.now();
+    const status = await get(a, `/api/v1/maas/workspaces/${workspaceId}/api-keys`, cookie);
+    const elapsed = performance.now() - started;
+    expect(status).toBe(403);
+    // Printed, not asserted: the refusal comes from the very next request, whatever it costs.
+    console.log(`removed member refused on the other instance by the next request (${elapsed.toFixed(1)} ms)`);
+  });
+});
