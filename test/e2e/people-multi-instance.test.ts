@@ -43,7 +43,8 @@ describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redi
       CADREEN_REDIS_PREFIX: prefix,
       CADREEN_ADMIN_TOKEN: ADMIN,
       CADREEN_RATE_LIMIT: '100000/60s',
-      CADREEN_LOG_LEVEL: 'warn',
+      // Every access line is written, so the test can show no session or link token reaches the log.
+      CADREEN_LOG_LEVEL: 'debug',
     };
     const init = runCli(['init', '--json', '--email', 'owner@example.com'], env);
     expect(init.status, init.stderr).toBe(0);
@@ -69,6 +70,8 @@ describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redi
     expect(out.status).toBe(204);
     expect(await get(b, '/api/v1/maas/me', cookie)).toBe(401);
     expect(await get(a, '/api/v1/maas/me', cookie)).toBe(401);
+    const secrets = [cookie.split('=')[1]!, new URL(added.body.sign_in_url).searchParams.get('token')!];
+    for (const server of [a, b]) for (const secret of secrets) expect(server.output()).not.toContain(secret);
   });
 
   it('a member removed on B is refused on A on their very next request', async () => {
