@@ -183,6 +183,21 @@ function describePeople(backend: string, openStore?: () => Promise<{ store: Stor
       expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
       const me = await h.app.inject({ method: 'GET', url: '/api/v1/maas/me', headers: { cookie: session } });
       expect(me.statusCode).toBe(401);
+      const ended = await h.request('GET', `/api/v1/maas/workspaces/${workspaceId}/audit-events?type=session.ended`, { key: ADMIN_TOKEN });
+      expect(ended.body.events).toHaveLength(1);
+    });
+
+    it('a session in use every 11 hours still ends 7 days after sign-in', async () => {
+      const members = await h.request('GET', `/api/v1/maas/workspaces/${workspaceId}/members`, { key: ADMIN_TOKEN });
+      const session = (await signIn(tokenOf(await h.cadreen.people.issueSignInLink(members.body.members[0].profile.id)))).cookie!;
+      for (let hours = 11; hours <= 165; hours += 11) {
+        h.advance(11 * 3600_000);
+        const me = await h.app.inject({ method: 'GET', url: '/api/v1/maas/me', headers: { cookie: session } });
+        expect(me.statusCode, `after ${hours} h`).toBe(200);
+      }
+      h.advance(11 * 3600_000);
+      const me = await h.app.inject({ method: 'GET', url: '/api/v1/maas/me', headers: { cookie: session } });
+      expect(me.statusCode).toBe(401);
     });
 
     it('a session unused for 12 hours is over', async () => {
