@@ -1,4 +1,4 @@
-"""Python client for Cadreen, workspace-scoped API keys. Standard library only."""
+"""Python client for Cadreen, workspace-scoped API keys, and a verifier for your own API. Standard library only."""
 
 from ._client import Cadreen, Page
 from ._errors import (
@@ -16,10 +16,12 @@ from ._errors import (
     RateLimitError,
     ServiceUnavailableError,
 )
+from ._verifier import Verifier
 
 __all__ = [
     "Cadreen",
     "Page",
+    "Verifier",
     "CadreenError",
     "AuthenticationError",
     "PermissionDeniedError",
