@@ -67,18 +67,30 @@ type Health struct {
 	KeyID       *string `json:"key_id"`
 }
 
-// Verification is the answer of Verify.
+// Verification is the answer of Client.Verify and Verifier.Verify: the shape of POST /keys/verify.
 type Verification struct {
 	Valid       bool   `json:"valid"`
 	Code        string `json:"code,omitempty"`
 	WorkspaceID string `json:"workspace_id,omitempty"`
 	KeyID       string `json:"key_id,omitempty"`
-	Status      string `json:"status,omitempty"`
-	RateLimit   *struct {
-		Limit     int `json:"limit"`
-		Remaining int `json:"remaining"`
-		Reset     int `json:"reset"`
-	} `json:"ratelimit,omitempty"`
+	// Status is "active" or "rotating" (a rotated key within its grace period).
+	Status    string           `json:"status,omitempty"`
+	RateLimit *RateLimitStatus `json:"ratelimit,omitempty"`
+	// ExpiresAt and GraceUntil (RFC 3339) bound how long a Verifier trusts a cached answer.
+	ExpiresAt  *string `json:"expires_at,omitempty"`
+	GraceUntil *string `json:"grace_until,omitempty"`
+	// RetryAfter (Verifier only) is the whole seconds, at least 1, until a rate_limited key may try again.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// Warning (Verifier only) says the answer came from a cache the server could not confirm (FailOpen).
+	Warning string `json:"warning,omitempty"`
+}
+
+// RateLimitStatus is the window of a key's limits closest to exhaustion.
+type RateLimitStatus struct {
+	Limit     int `json:"limit"`
+	Remaining int `json:"remaining"`
+	// Reset is the whole seconds until the window resets.
+	Reset int `json:"reset"`
 }
 
 // EffectiveRateLimit is a limit in force and where it comes from ("workspace" or "default").
