@@ -45,6 +45,10 @@ export interface Config {
   oidc?: { issuer: string; clientId: string; clientSecret: string };
   /** Email domains whose people may sign in with SSO before an owner invited them. */
   oidcAllowedDomains: string[];
+  /** Tokens of embedded verifiers (DESIGN §10): they may only verify, lease and follow the event stream. */
+  verifierTokens: string[];
+  /** How long the outbox keeps key events for streams that resume. */
+  eventRetentionMs: number;
 }
 
 /** A bad configuration value: its message is the one line printed before start-up stops. */
@@ -169,9 +173,17 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     .map((domain) => domain.trim().toLowerCase())
     .filter(Boolean);
 
+  const verifierTokens = (read('CADREEN_VERIFIER_TOKENS') ?? '').split(',').map((token) => token.trim()).filter(Boolean);
+  if (verifierTokens.some((token) => token.length < 16 || token === adminToken)) {
+    throw new ConfigError('CADREEN_VERIFIER_TOKENS is invalid: expected comma-separated tokens of at least 16 characters, none equal to the admin token');
+  }
+  const eventRetentionMs = integer('CADREEN_EVENT_RETENTION_MS', 86_400_000, 60_000, 30 * 86_400_000);
+
   return {
     databaseUrl,
     publicUrl,
+    verifierTokens,
+    eventRetentionMs,
     oidcAllowedDomains,
     ...(issuer && clientId && clientSecret ? { oidc: { issuer, clientId, clientSecret } } : {}),
     databasePoolSize,

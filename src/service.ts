@@ -65,6 +65,8 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
       publicUrl: config.publicUrl,
       ssoEnabled: config.oidc !== undefined,
       allowedDomains: config.oidcAllowedDomains,
+      verifierTokens: config.verifierTokens,
+      eventRetentionMs: config.eventRetentionMs,
       ...(config.pepper ? { pepper: config.pepper } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(logger ? { logger } : {}),

@@ -1,5 +1,5 @@
 import type { RateLimitBucket, RateLimitDecision, RateLimiter } from './ports.js';
-import type { Store } from './ports.js';
+import type { KeyWithPolicy, Store } from './ports.js';
 import { DENIAL_MESSAGES, type DenialCode } from './errors.js';
 import { newId } from './ids.js';
 import type { CachedKey, KeyCache } from './key-cache.js';
@@ -12,6 +12,8 @@ import type { UsageRecorder } from './usage-recorder.js';
 /** Who is calling: the deployment's admin token, one API key of one workspace, or a signed-in person. */
 export type Principal =
   | { kind: 'admin' }
+  /** A verifier token: may only verify, lease and follow the event stream. */
+  | { kind: 'verifier' }
   | PersonPrincipal
   | {
       kind: 'key';
@@ -37,6 +39,19 @@ export interface Verification {
   keyId?: string;
   status?: KeyStatus;
   rateLimit?: RateLimitDecision;
+  /** For a valid key: when a cached answer must stop being trusted (its expiry, or the end of its grace period). */
+  expiresAt?: Millis | null;
+  graceUntil?: Millis | null;
+}
+
+/** Units charged up front to a key's limit and its workspace's budget, spent by an embedded verifier. */
+export interface Lease {
+  keyId: string;
+  granted: number;
+  /** The key's own limit. */
+  limit: number;
+  /** Whole seconds until the tighter window resets. */
+  resetSeconds: number;
 }
 
 export interface AuthConfig {
@@ -47,6 +62,8 @@ export interface AuthConfig {
   defaults: DefaultLimits;
   /** Refused authentications (unknown key, bad checksum, wrong admin token) allowed per client address. */
   authFailureLimit: RateLimitPolicy;
+  /** Tokens of embedded verifiers (DESIGN §10). */
+  verifierTokens?: readonly string[];
   logger?: { warn(details: object, message: string): void };
 }
 
@@ -68,6 +85,25 @@ type MaybePromise<T> = T | Promise<T>;
 /** Applies `next` to a value that may still be coming, without a detour through the event loop when it is already here. */
 function then<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
   return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/** Verifier tokens are trusted infrastructure: their own calls are counted, not limited in practice. */
+const VERIFIER_LIMIT: RateLimitPolicy = { limit: 10_000_000, windowSeconds: 60 };
+
+/** What the hot path keeps of a stored key. */
+function cachedKeyOf(found: KeyWithPolicy): CachedKey {
+  return {
+    id: found.key.id,
+    workspaceId: found.key.workspaceId,
+    accountId: found.key.accountId,
+    actorProfileId: found.key.actorProfileId,
+    state: found.key.state,
+    expiresAt: found.key.expiresAt,
+    graceUntil: found.key.graceUntil,
+    rateLimit: found.rateLimit,
+    workspaceRateLimit: found.workspaceRateLimit,
+    lastUsedAt: found.key.lastUsedAt,
+  };
 }
 
 /** Reads the token of an `Authorization: Bearer <token>` header, or null. */
@@ -138,8 +174,50 @@ export class Authenticator {
           : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
       );
     }
+    if (this.isVerifierToken(token)) {
+      return then(this.limiter.consume([{ name: 'key', id: 'verifier', policy: VERIFIER_LIMIT }], options.cost), (rateLimit): AuthOutcome =>
+        rateLimit.allowed
+          ? { ok: true, principal: { kind: 'verifier' }, rateLimit }
+          : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
+      );
+    }
     const now = this.clock();
     return then(this.resolve(token, now, options.ip ?? 'local'), (resolution) => this.admit(resolution, options, now));
+  }
+
+  private isVerifierToken(token: string): boolean {
+    const tokens = this.config.verifierTokens;
+    if (!tokens || tokens.length === 0 || hasValidKeyFormat(token, this.config.keyPrefix)) return false;
+    let found = false;
+    for (const candidate of tokens) found = secretsEqual(token, candidate) || found;
+    return found;
+  }
+
+  /**
+   * Charges up to `units` to a key's limit and its workspace's budget at once,
+   * never more than either has left, for a verifier to spend locally. A key
+   * that may not authenticate now (revoked, expired, past its grace) gets
+   * none: undefined.
+   */
+  async lease(keyId: string, units: number): Promise<Lease | undefined> {
+    const found = await this.store.findKeyById(keyId);
+    if (!found) return undefined;
+    const entry = cachedKeyOf(found);
+    if (!this.check(entry, this.clock()).ok) return undefined;
+    const limits = effectiveLimits(entry, this.config.defaults);
+    const buckets: RateLimitBucket[] = [
+      { name: 'key', id: entry.id, policy: limits.perKey.policy },
+      { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
+    ];
+    const windows = (await Promise.all(buckets.map((bucket) => this.limiter.peek(bucket)))).map((decision) => decision.windows[0]!);
+    const room = Math.min(units, ...windows.map((window) => window.remaining));
+    const decision = room > 0 ? await this.limiter.consume(buckets, room) : undefined;
+    const granted = decision?.allowed ? room : 0;
+    // Retry when every spent window has reset; with room left, the next lease is due when the first window resets.
+    const after = decision?.windows ?? windows;
+    const spent = after.filter((window) => window.remaining === 0);
+    const resetSeconds = spent.length > 0 ? Math.max(...spent.map((w) => w.resetSeconds)) : Math.min(...after.map((w) => w.resetSeconds));
+    return { keyId, granted, limit: limits.perKey.policy.limit, resetSeconds };
   }
 
   /**
@@ -159,7 +237,9 @@ export class Authenticator {
     const outcome = await this.admit(resolution, { cost: 1, ...(ip ? { ip } : {}) }, now);
     const identity = { workspaceId: entry.workspaceId, keyId: entry.id, status: resolution.ok ? resolution.status : resolution.status! };
     const rateLimit = outcome.rateLimit ? { rateLimit: outcome.rateLimit } : {};
-    return outcome.ok ? { valid: true, ...identity, ...rateLimit } : { valid: false, code: outcome.code, ...identity, ...rateLimit };
+    return outcome.ok
+      ? { valid: true, ...identity, ...rateLimit, expiresAt: entry.expiresAt, graceUntil: resolution.ok && resolution.status === 'rotating' ? entry.graceUntil : null }
+      : { valid: false, code: outcome.code, ...identity, ...rateLimit };
   }
 
   /**
@@ -235,20 +315,7 @@ export class Authenticator {
   private async lookup(hash: string): Promise<CachedKey | null> {
     const generation = this.cache.currentGeneration;
     const found = await this.store.findKeyByHash(hash);
-    const entry: CachedKey | null = found
-      ? {
-          id: found.key.id,
-          workspaceId: found.key.workspaceId,
-          accountId: found.key.accountId,
-          actorProfileId: found.key.actorProfileId,
-          state: found.key.state,
-          expiresAt: found.key.expiresAt,
-          graceUntil: found.key.graceUntil,
-          rateLimit: found.rateLimit,
-          workspaceRateLimit: found.workspaceRateLimit,
-          lastUsedAt: found.key.lastUsedAt,
-        }
-      : null;
+    const entry: CachedKey | null = found ? cachedKeyOf(found) : null;
     this.cache.set(hash, entry, generation);
     return entry;
   }

@@ -9,6 +9,7 @@ import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
 import { ReadinessProbe } from './readiness.js';
 import type { Millis, RateLimitPolicy } from './model.js';
+import { KeyEventHub } from './key-events.js';
 import { PeopleService } from './people.js';
 import { ScopeResolver } from './scope.js';
 import { SessionService } from './sessions.js';
@@ -41,6 +42,10 @@ export interface CoreConfig {
   ssoEnabled?: boolean;
   /** Email domains whose people may sign in with SSO uninvited. */
   allowedDomains?: readonly string[];
+  /** Tokens of embedded verifiers: they may only verify, lease and follow the event stream. */
+  verifierTokens?: readonly string[];
+  /** How long the outbox keeps events for resuming streams (default 24 h). */
+  eventRetentionMs?: number;
   logger?: BatchLogger;
   clock?: () => Millis;
 }
@@ -57,6 +62,8 @@ export interface Cadreen {
   audit: AuditService;
   people: PeopleService;
   sessions: SessionService;
+  /** The outbox, fanned out to this instance's event streams. */
+  keyEvents: KeyEventHub;
   /** A random secret shared by every instance, for signing short-lived cookies. */
   cookieSecret: string;
   init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
@@ -97,6 +104,15 @@ export async function createCadreen(deps: {
     unknownTtlMs: Math.min(ttlMs, 10_000),
   });
   if (bus) cache.connect(bus);
+  const keyEvents = new KeyEventHub(store, {
+    pollMs: 1000,
+    retentionMs: config.eventRetentionMs ?? 24 * 3600_000,
+    clock,
+    ...(config.logger ? { onError: (error: unknown) => config.logger!.warn({ err: { message: (error as Error).message } }, 'cannot read the key event outbox') } : {}),
+  });
+  // Every change, here or on another instance (through the bus), may have written outbox rows.
+  cache.onChange(() => keyEvents.poke());
+  keyEvents.startPruning();
   const usage = new UsageRecorder(store, {
     flushIntervalMs: config.flushIntervalMs ?? 1000,
     maxRefusalsPerKeyMinute: config.maxRefusalsPerKeyMinute ?? 10,
@@ -144,6 +160,7 @@ export async function createCadreen(deps: {
     audit,
     people,
     sessions,
+    keyEvents,
     cookieSecret: await store.secret('cookie'),
     cache,
     usage,
@@ -151,6 +168,7 @@ export async function createCadreen(deps: {
     isInitialised: async () => (await store.listAccounts(1)).length > 0,
     ready: () => readiness.check(),
     async close() {
+      await keyEvents.close();
       await usage.close();
       await limiter.close();
       await bus?.close();

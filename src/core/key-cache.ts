@@ -55,6 +55,8 @@ export class KeyCache {
    */
   private generation = 0;
 
+  private readonly changeListeners: (() => void)[] = [];
+
   constructor(options: KeyCacheOptions) {
     this.enabled = options.max > 0 && options.ttlMs > 0;
     this.ttlMs = Math.max(1, options.ttlMs);
@@ -106,9 +108,15 @@ export class KeyCache {
     this.bus?.publish({ workspaceId });
   }
 
+  /** Calls `listener` after every invalidation applied here, local or from another instance. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
   /** Applies an invalidation here only (from this instance or another). */
   apply(message: Invalidation): void {
     this.generation++;
+    for (const listener of this.changeListeners) listener();
     if ('hash' in message) {
       this.known.delete(message.hash);
       this.unknown.delete(message.hash);
@@ -121,6 +129,7 @@ export class KeyCache {
 
   clear(): void {
     this.generation++;
+    for (const listener of this.changeListeners) listener();
     this.known.clear();
     this.unknown.clear();
   }

@@ -112,6 +112,17 @@ export interface AuditEvent {
   createdAt: Millis;
 }
 
+/** A change embedded verifiers must hear about (the outbox); ids increase across the deployment. */
+export type KeyEventType = 'key.revoked' | 'key.rotated' | 'key.updated' | 'key.expired' | 'workspace.updated';
+
+export interface KeyEvent {
+  id: number;
+  type: KeyEventType;
+  keyId: string | null;
+  workspaceId: string;
+  createdAt: Millis;
+}
+
 /** What a person may do in a workspace: `owner` also manages its members. */
 export type Role = 'owner' | 'member';
 export const ROLES: readonly Role[] = ['owner', 'member'];

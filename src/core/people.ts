@@ -113,6 +113,7 @@ export class PeopleService {
   async me(principal: Principal): Promise<Me> {
     switch (principal.kind) {
       case 'admin':
+      case 'verifier':
         return { profile: null, memberships: [] };
       case 'key': {
         const [profile, workspace] = await Promise.all([this.store.findProfile(principal.actorProfileId), this.store.findWorkspace(principal.workspaceId)]);

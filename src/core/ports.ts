@@ -9,6 +9,7 @@ import type {
   ApiKey,
   AuditEvent,
   AuditEventType,
+  KeyEvent,
   KeyStatus,
   Labels,
   Membership,
@@ -109,6 +110,8 @@ export interface KeyStore {
    */
   insertKey(key: ApiKey, profile: Profile, event: AuditEvent, quota: KeyQuota): Promise<'inserted' | 'quota_exceeded'>;
   findKeyByHash(hash: string): Promise<KeyWithPolicy | undefined>;
+  /** A key by id in any workspace, with its workspace's limits (for rate-limit leases). */
+  findKeyById(id: string): Promise<KeyWithPolicy | undefined>;
   findKey(workspaceId: string, id: string): Promise<ApiKey | undefined>;
   listKeys(filter: KeyFilter, page: PageQuery): Promise<ApiKey[]>;
   countKeys(filter: KeyFilter): Promise<number>;
@@ -173,6 +176,16 @@ export interface PeopleStore {
   redeemSignInLink(hash: string, now: Millis): Promise<LinkRedemption>;
 }
 
+/** The outbox of key and workspace changes, written in each change's transaction. */
+export interface KeyEventStore {
+  /** Events with ids above `after`, oldest first. */
+  listKeyEvents(after: number, limit: number): Promise<KeyEvent[]>;
+  /** The newest id given so far, and the highest id pruned (a resume from before it has lost events). */
+  keyEventBounds(): Promise<{ latest: number; prunedThrough: number }>;
+  /** Deletes events older than `before`; answers how many. */
+  pruneKeyEvents(before: Millis): Promise<number>;
+}
+
 /** The audit log: append-only. */
 export interface AuditStore {
   /** Appends events, all or none, in statements of at most 500 rows. */
@@ -187,7 +200,7 @@ export interface AuditStore {
  * one transaction; a backend that cannot be reached throws
  * `StoreUnavailableError` and has changed nothing.
  */
-export interface Store extends AccountStore, WorkspaceStore, KeyStore, PeopleStore, AuditStore {
+export interface Store extends AccountStore, WorkspaceStore, KeyStore, PeopleStore, KeyEventStore, AuditStore {
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

@@ -30,6 +30,7 @@ export class ScopeResolver {
   ) {}
 
   async resolve(principal: Principal, workspaceId: string | undefined, ip?: string): Promise<Scope> {
+    if (principal.kind === 'verifier') throw new CadreenError('auth_forbidden', 'a verifier token may only verify, lease and follow the event stream');
     if (principal.kind === 'key') {
       if (workspaceId !== undefined && workspaceId !== principal.workspaceId) {
         const now = this.clock();

@@ -28,6 +28,7 @@ import { resourceAuditRoutes } from './routes/resource/audit-events.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { systemRoutes } from './routes/system.js';
 import { cadreenMemberRoutes } from './routes/cadreen/members.js';
+import { cadreenVerifierRoutes } from './routes/cadreen/key-events.js';
 import { signInRoutes } from './routes/sign-in.js';
 import type { OidcSettings } from './oidc.js';
 
@@ -248,9 +249,9 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     // The resource dialect is every route under /v1/; the Cadreen dialect every other.
     route.config = { ...route.config, fieldNames: route.url.startsWith('/v1/') ? RESOURCE_FIELD_NAMES : CADREEN_FIELD_NAMES };
     for (const method of hooks(route.method)) served.add(method);
-    const { access = 'public', cost } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number };
+    const { access = 'public', cost, verifiers } = (route.config ?? {}) as { access?: RouteAccess; cost?: (request: FastifyRequest) => number; verifiers?: boolean };
     const onRequest = hooks(route.onRequest);
-    if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost, publicUrl.origin));
+    if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost, publicUrl.origin, verifiers));
     route.onRequest = onRequest.length > 0 ? [withNulCheck(onRequest[0]!), ...onRequest.slice(1)] : [refuseNulInUrl];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
     if (hooks(route.method).some((method) => method === 'GET' || method === 'HEAD')) {
@@ -285,6 +286,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   resourceApiKeyRoutes(app, cadreen);
   resourceAuditRoutes(app, cadreen);
   cadreenMemberRoutes(app, cadreen);
+  cadreenVerifierRoutes(app, cadreen);
   signInRoutes(app, cadreen, { publicUrl, ...(options.oidc ? { oidc: options.oidc } : {}) });
   dashboardRoutes(app, { root: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) });
   await app.ready();

@@ -8,13 +8,21 @@ import { sendError } from './errors.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Who may call a route: anyone, any authenticated caller, or the admin token only. */
-export type RouteAccess = 'public' | 'authenticated' | 'admin';
+/**
+ * Who may call a route: anyone; any key, person or the admin token; the admin
+ * token only; or the admin token and verifier tokens only (leases, events).
+ * A verifier token is refused everywhere else, except on routes that admit
+ * verifiers too (`verifiers: true`: verify).
+ */
+export type RouteAccess = 'public' | 'authenticated' | 'admin' | 'verifier';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
     /** Rate-limit units a call costs (default 1). */
     cost?: (request: FastifyRequest) => number;
+    /** With `access: 'authenticated'`: verifier tokens are admitted too. */
+    verifiers?: boolean;
     /** The dialect's name for each domain field the core names in an error's `details`. */
     fieldNames?: Readonly<Record<string, string>>;
   }
@@ -75,6 +83,7 @@ export function authenticateHook(
   access: RouteAccess,
   cost: ((request: FastifyRequest) => number) | undefined,
   publicOrigin: string,
+  verifiers = false,
 ) {
   function finish(outcome: AuthOutcome, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const headers = appendAuthHeaders(['request-id', request.id, 'cache-control', 'no-store'], outcome);
@@ -86,6 +95,14 @@ export function authenticateHook(
     const { principal } = outcome;
     if (access === 'admin' && principal.kind !== 'admin') {
       sendError(reply, request, 'auth_forbidden', 'this route needs the admin token');
+      return;
+    }
+    if (access === 'verifier' && principal.kind !== 'admin' && principal.kind !== 'verifier') {
+      sendError(reply, request, 'auth_forbidden', 'this route needs a verifier token or the admin token');
+      return;
+    }
+    if (principal.kind === 'verifier' && access === 'authenticated' && !verifiers) {
+      sendError(reply, request, 'auth_forbidden', 'a verifier token may only verify, lease and follow the event stream');
       return;
     }
     // A cookie is sent by the browser whoever asks it to: a change made with one must come from our own pages.

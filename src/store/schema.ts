@@ -100,6 +100,14 @@ export interface SignInLinksTable {
   used_at: Time | null;
 }
 
+export interface KeyEventsTable {
+  id: Generated<number | string>;
+  type: string;
+  key_id: string | null;
+  workspace_id: string;
+  created_at: Time;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -115,4 +123,5 @@ export interface Database {
   memberships: MembershipsTable;
   sessions: SessionsTable;
   sign_in_links: SignInLinksTable;
+  key_events: KeyEventsTable;
 }

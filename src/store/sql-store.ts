@@ -14,6 +14,7 @@ import type {
 } from '../core/model.js';
 import type { ApiKeysTable, Database, WorkspacesTable } from './schema.js';
 import { SqlPeopleStore } from './sql-people.js';
+import { appendKeyEvent, SqlOutbox } from './sql-outbox.js';
 import { fromKey, limitColumns, policyOf, toAccount, toAuditEvent, toEventRow, toKey, toProfile, toProfileRow, toWorkspace } from './rows.js';
 import type {
   KeyChanges,
@@ -22,6 +23,7 @@ import type {
   KeyWithPolicy,
   PageQuery,
   RotateKeyInput,
+  KeyEventStore,
   PeopleStore,
   RotateKeyResult,
   Store,
@@ -74,6 +76,7 @@ function take<T>(iterator: Iterator<T>, size: number): T[] {
  */
 export class SqlStore implements Store {
   private readonly people: SqlPeopleStore;
+  private readonly outbox: SqlOutbox;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -82,7 +85,13 @@ export class SqlStore implements Store {
     private readonly beforeClose?: () => Promise<void>,
   ) {
     this.people = new SqlPeopleStore(db, (operation) => this.run(operation));
+    this.outbox = new SqlOutbox(db, (operation) => this.run(operation));
   }
+
+  // The outbox lives in its own module (sql-outbox.ts).
+  listKeyEvents: KeyEventStore['listKeyEvents'] = (...args) => this.outbox.listKeyEvents(...args);
+  keyEventBounds: KeyEventStore['keyEventBounds'] = (...args) => this.outbox.keyEventBounds(...args);
+  pruneKeyEvents: KeyEventStore['pruneKeyEvents'] = (...args) => this.outbox.pruneKeyEvents(...args);
 
   // People live in their own module (sql-people.ts).
   findUsersByEmail: PeopleStore['findUsersByEmail'] = (...args) => this.people.findUsersByEmail(...args);
@@ -248,6 +257,7 @@ export class SqlStore implements Store {
         const row = await trx.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
         if (!row) return undefined;
         await trx.insertInto('audit_events').values(toEventRow(event)).execute();
+        await appendKeyEvent(trx, event);
         return toWorkspace(row);
       }),
     );
@@ -305,6 +315,14 @@ export class SqlStore implements Store {
   }
 
   findKeyByHash(hash: string): Promise<KeyWithPolicy | undefined> {
+    return this.findKeyWithPolicy('api_keys.hash', hash);
+  }
+
+  findKeyById(id: string): Promise<KeyWithPolicy | undefined> {
+    return this.findKeyWithPolicy('api_keys.id', id);
+  }
+
+  private findKeyWithPolicy(column: 'api_keys.hash' | 'api_keys.id', value: string): Promise<KeyWithPolicy | undefined> {
     return this.run(async () => {
       const row = await this.db
         .selectFrom('api_keys')
@@ -316,7 +334,7 @@ export class SqlStore implements Store {
           'workspaces.workspace_rate_limit as ws_budget',
           'workspaces.workspace_rate_limit_window_seconds as ws_budget_window',
         ])
-        .where('api_keys.hash', '=', hash)
+        .where(column, '=', value)
         .executeTakeFirst();
       return (
         row && {
@@ -435,6 +453,7 @@ export class SqlStore implements Store {
           .executeTakeFirst();
         if (!row) return undefined;
         await trx.insertInto('audit_events').values(toEventRow(event)).execute();
+        await appendKeyEvent(trx, event);
         return toKey(row);
       }),
     );
@@ -464,6 +483,7 @@ export class SqlStore implements Store {
         await this.adjustCounters(trx, input.workspaceId, 'active', 'rotating');
         await this.adjustCounters(trx, input.workspaceId, undefined, input.newKey.state);
         await this.insertKeyRows(trx, input.newKey, input.newProfile, input.event);
+        await appendKeyEvent(trx, input.event);
         return { outcome: 'rotated', oldKey: toKey(oldRow), newKey: input.newKey };
       }),
     );
@@ -493,6 +513,7 @@ export class SqlStore implements Store {
         }
         await this.adjustCounters(trx, workspaceId, row.state as KeyState, 'revoked');
         await trx.insertInto('audit_events').values(toEventRow(event)).execute();
+        await appendKeyEvent(trx, event);
         return { ...toKey(row), state: 'revoked' as const, revokedAt: at };
       }),
     );

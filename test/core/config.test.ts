@@ -19,6 +19,8 @@ describe('configuration', () => {
       maxKeysPerWorkspace: 10_000,
       publicUrl: 'http://127.0.0.1:8080',
       oidcAllowedDomains: [],
+      verifierTokens: [],
+      eventRetentionMs: 86_400_000,
       logLevel: 'info',
       requestTimeoutMs: 30_000,
       shutdownTimeoutMs: 10_000,

@@ -91,7 +91,27 @@ export const Verification = Type.Object({
   key_id: Type.Optional(Type.String()),
   status: Type.Optional(KeyStatusSchema),
   ratelimit: Type.Optional(RateLimitInfo),
+  expires_at: Type.Optional(Nullable(Timestamp)),
+  grace_until: Type.Optional(Nullable(Timestamp)),
 });
+
+export const LeaseBody = Type.Object(
+  { key_id: Type.String({ minLength: 1, maxLength: 64 }), units: Type.Integer({ minimum: 1, maximum: 100_000 }) },
+  { additionalProperties: false },
+);
+export type LeaseBody = Static<typeof LeaseBody>;
+
+export const LeaseGrant = Type.Object({
+  key_id: Type.String(),
+  granted: Type.Integer({ description: 'Units charged up front to the key and its workspace: at most what both had left' }),
+  limit: Type.Integer({ description: 'The key’s limit per window' }),
+  reset: Type.Integer({ description: 'Seconds until a new lease may be granted, or until the window resets' }),
+});
+
+export const KeyEventsQuery = Type.Object(
+  { last_event_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) },
+  { additionalProperties: false },
+);
 
 export const AuditEventTypeSchema = StringEnum(AUDIT_EVENT_TYPES);
 

@@ -2,12 +2,14 @@ import { Migrator, PostgresAdapter, sql, type Kysely, type Migration } from 'kys
 import { initial } from './0001-initial.js';
 import { workspaceBudget } from './0002-workspace-budget.js';
 import { people } from './0003-people.js';
+import { keyEvents } from './0004-key-events.js';
 
 /** Every migration, by name; names sort in the order they must run. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-workspace-budget': workspaceBudget,
   '0003-people': people,
+  '0004-key-events': keyEvents,
 };
 
 /** Brings the schema up to date; run on every start, by every instance. */

@@ -116,5 +116,6 @@ export function presentVerification(result: Verification) {
     ...(result.keyId ? { key_id: result.keyId } : {}),
     ...(result.status ? { status: result.status } : {}),
     ...(result.rateLimit ? { ratelimit: presentTightestWindow(result.rateLimit) } : {}),
+    ...(result.valid ? { expires_at: iso(result.expiresAt ?? null), grace_until: iso(result.graceUntil ?? null) } : {}),
   };
 }

@@ -18,7 +18,7 @@ export function cadreenRuntimeRoutes(app: FastifyInstance, cadreen: Cadreen): vo
   });
 
   app.post<{ Body: { key: string } }>('/api/v1/cadreen/keys/verify', {
-    config: { access: 'authenticated' },
+    config: { access: 'authenticated', verifiers: true },
     schema: {
       tags,
       summary: 'Verify a key on behalf of your own API; applies and reports that key’s rate limit',
