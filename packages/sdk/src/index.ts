@@ -16,3 +16,5 @@ export type {
   ProfileType,
 } from './members.js';
 export type { AuditActor, AuditEvent, AuditEventListParams, AuditEventType } from './resources.js';
+export { Verifier, type CadreenCaller, type VerifierEvents, type VerifierOptions, type VerifyRefusalCode, type VerifyResult } from './verifier.js';
+export { DEFAULT_KEY_PREFIX, hasValidKeyFormat } from './key-format.js';
