@@ -6,6 +6,7 @@ import http.client
 import json
 import logging
 import random
+import re
 import socket
 import threading
 import urllib.parse
@@ -18,6 +19,8 @@ EVENTS_PATH = "/api/v1/cadreen/keys/events"
 HEARTBEAT_TIMEOUT_SECONDS = 3.0
 _MAX_BACKOFF_SECONDS = 2.0
 _MAX_LINE_BYTES = 1 << 20
+# Lines end with CRLF, LF or CR; a CR ending a chunk waits for the next one, which may open with its LF.
+_LINE_END = re.compile(rb"\r\n|\r(?!\Z)|\n")
 
 
 class StreamListener:
@@ -50,7 +53,7 @@ class EventStream:
         self._user_agent = user_agent
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._connection: Optional[http.client.HTTPConnection] = None
+        self._socket: Optional[socket.socket] = None
         #: The id of the newest change handled; the next connection resumes after it.
         self.last_event_id: Optional[int] = None
         self._accepted = False
@@ -63,9 +66,12 @@ class EventStream:
         """Stops the thread: cuts the open connection so that a blocked read returns at once."""
         self._stop.set()
         with self._lock:
-            connection = self._connection
-        if connection is not None:
-            _cut(connection)
+            sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
@@ -96,11 +102,13 @@ class EventStream:
         """One connection, read until it ends; ``_accepted`` once the server says it is ready."""
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         connection = cls(self._host, self._port, timeout=HEARTBEAT_TIMEOUT_SECONDS)
-        with self._lock:
-            if self._stop.is_set():
-                return
-            self._connection = connection
         try:
+            connection.connect()
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                # Kept apart from the connection: once the response owns the socket, connection.sock is None.
+                self._socket = connection.sock
             headers = {
                 "Authorization": f"Bearer {self._token}",
                 "Accept": "text/event-stream",
@@ -127,21 +135,12 @@ class EventStream:
                     self.last_event_id = event_id
         finally:
             with self._lock:
-                self._connection = None
+                self._socket = None
             connection.close()
 
 
 class _Refused(Exception):
     """The server answered the subscription with something other than 200."""
-
-
-def _cut(connection: http.client.HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _error_code(body: bytes) -> str:
@@ -160,7 +159,8 @@ def _int_or_none(value: Any) -> Optional[int]:
 
 def _read_events(response: http.client.HTTPResponse) -> Iterator[Tuple[str, Dict[str, Any], Optional[int]]]:
     """Yields ``(event, data, id)`` for each dispatched event of a ``text/event-stream`` body (the WHATWG
-    framing: ``field: value`` lines, ``:`` comments such as heartbeats, a blank line ends an event)."""
+    framing: ``field: value`` lines, ``:`` comments such as heartbeats, a blank line ends an event).
+    ``data`` is the event's JSON object ({} when it has none)."""
     buffer = b""
     event = ""
     data: List[str] = []
@@ -170,11 +170,11 @@ def _read_events(response: http.client.HTTPResponse) -> Iterator[Tuple[str, Dict
         if not chunk:
             return
         buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
+        *lines, buffer = _LINE_END.split(buffer)
         if len(buffer) > _MAX_LINE_BYTES:
             raise ValueError("an event stream line over 1 MiB")
         for raw in lines:
-            line = raw.decode("utf-8", "replace").rstrip("\r")
+            line = raw.decode("utf-8", "replace")
             if not line:
                 if data or event:
                     yield (event or "message"), _json_object("\n".join(data)), event_id

@@ -42,7 +42,7 @@ def bearer_key(header_or_key: Optional[str]) -> Optional[str]:
     if match:
         return match.group(1)
     value = header_or_key.strip()
-    return value if value and " " not in value else None
+    return value if value and " " not in value and value.lower() != "bearer" else None
 
 
 class _Entry:

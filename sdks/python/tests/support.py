@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[3]
 SDK = Path(__file__).resolve().parents[1]
@@ -16,11 +16,16 @@ sys.path.insert(0, str(SDK))
 
 
 class SeededServer:
-    """Starts the servers on enter and stops them (by closing their stdin) on exit."""
+    """Starts the servers on enter and stops them (by closing their stdin) on exit. ``env`` adds to the
+    servers' environment (``CADREEN_VERIFIER_TOKENS``, for one)."""
+
+    def __init__(self, env: Optional[Dict[str, str]] = None) -> None:
+        self.env = env
 
     def __enter__(self) -> Dict[str, Any]:
         self.process = subprocess.Popen(
             ["node", str(ROOT / "sdks" / "conformance" / "start-server.mjs")],
+            env={**os.environ, **self.env} if self.env else None,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
