@@ -20,7 +20,8 @@ export interface KeyEventStart {
  * Fans the outbox out to the event streams of this instance. It reads new
  * events when poked (a change here, or an invalidation from another instance
  * through Redis) and at least every `pollMs` while anyone listens, one query
- * for all streams; it prunes events older than the retention.
+ * for all streams; meanwhile it announces expiries, and it prunes events
+ * older than the retention.
  */
 export class KeyEventHub {
   private latest: number | undefined;
@@ -31,6 +32,7 @@ export class KeyEventHub {
   private prune: NodeJS.Timeout | undefined;
   private closed = false;
   private pruning: Promise<unknown> | undefined;
+  private sweptUntil: Millis | undefined;
 
   constructor(
     private readonly store: Store,
@@ -122,8 +124,26 @@ export class KeyEventHub {
   }
 
   private ensureTimers(): void {
-    this.poll ??= setInterval(() => this.poke(), this.options.pollMs);
+    this.poll ??= setInterval(() => void this.sweep(), this.options.pollMs);
     this.poll.unref();
+  }
+
+  /**
+   * Announces keys that expired since the last sweep (`key.expired`), then
+   * reads what is new. Expiry needs no change to happen, so it is swept for
+   * while anyone listens; verifiers also stop trusting an entry at its
+   * `expires_at` by themselves.
+   */
+  private async sweep(): Promise<void> {
+    const now = this.options.clock();
+    const from = this.sweptUntil ?? now - 60_000;
+    try {
+      await this.store.recordExpiries(from, now);
+      this.sweptUntil = now;
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+    this.poke();
   }
 
   private stopTimers(): void {

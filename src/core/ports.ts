@@ -182,6 +182,11 @@ export interface KeyEventStore {
   listKeyEvents(after: number, limit: number): Promise<KeyEvent[]>;
   /** The newest id given so far, and the highest id pruned (a resume from before it has lost events). */
   keyEventBounds(): Promise<{ latest: number; prunedThrough: number }>;
+  /**
+   * Appends `key.expired` for keys whose expiry falls in (from, to] and that
+   * have none yet (several instances may sweep the same span); answers how many.
+   */
+  recordExpiries(from: Millis, to: Millis): Promise<number>;
   /** Deletes events older than `before`; answers how many. */
   pruneKeyEvents(before: Millis): Promise<number>;
 }

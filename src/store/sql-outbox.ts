@@ -61,6 +61,32 @@ export class SqlOutbox {
     });
   }
 
+  recordExpiries(from: Millis, to: Millis): Promise<number> {
+    return this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        if (trx.getExecutor().adapter instanceof PostgresAdapter) await sql`lock table key_events in share row exclusive mode`.execute(trx);
+        const expired = await trx
+          .selectFrom('api_keys')
+          .select(['id', 'workspace_id', 'expires_at'])
+          .where('expires_at', '>', from)
+          .where('expires_at', '<=', to)
+          .where('state', '!=', 'revoked')
+          .where((eb) =>
+            eb.not(eb.exists(eb.selectFrom('key_events').select('key_events.id').whereRef('key_events.key_id', '=', 'api_keys.id').where('key_events.type', '=', 'key.expired'))),
+          )
+          .orderBy('expires_at')
+          .limit(1000)
+          .execute();
+        if (expired.length === 0) return 0;
+        await trx
+          .insertInto('key_events')
+          .values(expired.map((row) => ({ type: 'key.expired', key_id: row.id, workspace_id: row.workspace_id, created_at: Number(row.expires_at) })))
+          .execute();
+        return expired.length;
+      }),
+    );
+  }
+
   pruneKeyEvents(before: Millis): Promise<number> {
     return this.run(() =>
       this.db.transaction().execute(async (trx) => {

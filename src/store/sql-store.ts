@@ -92,6 +92,7 @@ export class SqlStore implements Store {
   listKeyEvents: KeyEventStore['listKeyEvents'] = (...args) => this.outbox.listKeyEvents(...args);
   keyEventBounds: KeyEventStore['keyEventBounds'] = (...args) => this.outbox.keyEventBounds(...args);
   pruneKeyEvents: KeyEventStore['pruneKeyEvents'] = (...args) => this.outbox.pruneKeyEvents(...args);
+  recordExpiries: KeyEventStore['recordExpiries'] = (...args) => this.outbox.recordExpiries(...args);
 
   // People live in their own module (sql-people.ts).
   findUsersByEmail: PeopleStore['findUsersByEmail'] = (...args) => this.people.findUsersByEmail(...args);

@@ -16,5 +16,8 @@ export const keyEvents: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('key_events_created_at').on('key_events').columns(['created_at']).execute();
+    await db.schema.createIndex('key_events_key').on('key_events').columns(['key_id', 'type']).execute();
+    // The sweep that announces expiries reads keys by expiry time.
+    await db.schema.createIndex('api_keys_expires_at').on('api_keys').columns(['expires_at']).execute();
   },
 };
