@@ -112,8 +112,11 @@ type cacheEntry struct {
 	// trustUntil is min(expires_at, grace_until); zero when neither is set.
 	trustUntil time.Time
 
-	// units were leased for the window that resets at windowReset; one is spent per admitted request.
-	units       int
+	// units were leased and are this verifier's to spend, one per admitted request, until leaseEnds
+	// (when the window they were charged to resets).
+	units     int
+	leaseEnds time.Time
+	// limit and remaining are the key's window as last seen; it resets at windowReset.
 	limit       int
 	remaining   int
 	windowReset time.Time
@@ -266,9 +269,11 @@ func (e *cacheEntry) outlived(now time.Time) bool {
 
 // spendLocked answers from the entry's lease when it can: one unit spent, or the window known spent.
 func (e *cacheEntry) spendLocked(now time.Time) (*Verification, bool) {
-	if !now.Before(e.windowReset) {
-		// Units leased in a window that has reset are not this window's to spend.
+	if !now.Before(e.leaseEnds) {
+		// Units leased in a window that has reset are not the new window's to spend.
 		e.units = 0
+	}
+	if !now.Before(e.windowReset) {
 		e.remaining = e.limit
 	}
 	if e.units > 0 {
@@ -390,6 +395,7 @@ func (v *Verifier) lease(ctx context.Context, key string, entry *cacheEntry) (*V
 	}
 	entry.limit = granted.Limit
 	entry.windowReset = now.Add(time.Duration(granted.Reset) * time.Second)
+	entry.leaseEnds = entry.windowReset
 	if granted.Granted == 0 {
 		entry.remaining = 0
 		entry.exhaustedUntil = now.Add(time.Duration(granted.Reset) * time.Second)
@@ -441,14 +447,10 @@ func (v *Verifier) unreachableLocked(ctx context.Context, err error, entry *cach
 	}
 }
 
-// rememberLocked caches a valid answer, replacing what was known of the key.
+// rememberLocked caches a valid answer. What was known of the same key is updated in place, so that
+// units leased meanwhile by other callers are kept.
 func (v *Verifier) rememberLocked(hash [sha256.Size]byte, answer Verification, now time.Time) {
-	entry := &cacheEntry{hash: hash, answer: answer, limit: 1, remaining: 0, windowReset: now}
-	if answer.RateLimit != nil {
-		entry.limit = answer.RateLimit.Limit
-		entry.remaining = answer.RateLimit.Remaining
-		entry.windowReset = now.Add(time.Duration(answer.RateLimit.Reset) * time.Second)
-	}
+	var trustUntil time.Time
 	for _, bound := range []*string{answer.ExpiresAt, answer.GraceUntil} {
 		if bound == nil {
 			continue
@@ -457,21 +459,37 @@ func (v *Verifier) rememberLocked(hash [sha256.Size]byte, answer Verification, n
 		if err != nil {
 			at = now // an unreadable bound is not trusted at all
 		}
-		if entry.trustUntil.IsZero() || at.Before(entry.trustUntil) {
-			entry.trustUntil = at
+		if trustUntil.IsZero() || at.Before(trustUntil) {
+			trustUntil = at
 		}
 	}
-	if old := v.entries[hash]; old != nil {
-		// Units already leased are still this key's to spend.
-		if old.answer.Valid && !now.After(old.windowReset) {
-			entry.units = old.units
-		}
-		v.removeLocked(old)
+	entry := v.entries[hash]
+	if entry != nil && (!entry.answer.Valid || entry.answer.KeyID != answer.KeyID) {
+		v.removeLocked(entry)
+		entry = nil
 	}
-	if !entry.trustUntil.IsZero() && !now.Before(entry.trustUntil) {
+	if !trustUntil.IsZero() && !now.Before(trustUntil) {
+		if entry != nil {
+			v.removeLocked(entry)
+		}
 		return
 	}
-	v.insertLocked(entry)
+	if entry == nil {
+		entry = &cacheEntry{hash: hash}
+		entry.answer = answer
+		v.insertLocked(entry)
+	} else {
+		v.lru.MoveToFront(entry.element)
+	}
+	entry.answer = answer
+	entry.trustUntil = trustUntil
+	entry.exhaustedUntil = time.Time{}
+	entry.limit, entry.remaining, entry.windowReset = 1, 0, now
+	if answer.RateLimit != nil {
+		entry.limit = answer.RateLimit.Limit
+		entry.remaining = answer.RateLimit.Remaining
+		entry.windowReset = now.Add(time.Duration(answer.RateLimit.Reset) * time.Second)
+	}
 }
 
 func (v *Verifier) insertLocked(entry *cacheEntry) {
