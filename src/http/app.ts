@@ -218,10 +218,6 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');
-  // Only the sign-in page posts a form (its one field, the link's token).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(text as string)));
-  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     const source = (text as string).trim();
     if (source === '') return done(null, undefined);
@@ -287,7 +283,13 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   resourceAuditRoutes(app, cadreen);
   cadreenMemberRoutes(app, cadreen);
   cadreenVerifierRoutes(app, cadreen);
-  signInRoutes(app, cadreen, { publicUrl, ...(options.oidc ? { oidc: options.oidc } : {}) });
+  // Only the sign-in page posts a form (its one field, the link's token): the form parser exists for its routes alone.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(text as string)));
+    });
+    signInRoutes(scope, cadreen, { publicUrl, ...(options.oidc ? { oidc: options.oidc } : {}) });
+  });
   dashboardRoutes(app, { root: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) });
   await app.ready();
   return app;

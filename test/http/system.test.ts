@@ -54,6 +54,8 @@ describe('public routes and the OpenAPI document', () => {
         'GET /openapi.json',
         'GET /api/v1/cadreen/health',
         'POST /api/v1/cadreen/keys/verify',
+        'POST /api/v1/cadreen/keys/leases',
+        'GET /api/v1/cadreen/keys/events',
         'POST /api/v1/maas/workspaces/{workspace_id}/api-keys',
         'GET /api/v1/maas/workspaces/{workspace_id}/api-keys',
         'GET /api/v1/maas/workspaces/{workspace_id}/api-keys/{key_id}',

@@ -6,7 +6,7 @@
  */
 
 /** Who may call a route (as in src/http/authenticate.ts). */
-export type Access = 'public' | 'authenticated' | 'admin';
+export type Access = 'public' | 'authenticated' | 'admin' | 'verifier';
 
 /** The body a route reads, which picks the generator of plausible bodies. */
 export type BodyKind =
@@ -20,7 +20,8 @@ export type BodyKind =
   | 'resourceUpdate'
   | 'resourceRotate'
   | 'addMember'
-  | 'updateMember';
+  | 'updateMember'
+  | 'lease';
 
 /** The query a route reads: parameter names and the kind of value each takes. */
 export type QueryKind = 'limit' | 'cursor' | 'keyStatus' | 'prefix' | 'order' | 'auditType' | 'boolean';
@@ -39,6 +40,11 @@ export interface Route {
    * check, so the workspace update names only the others.
    */
   workspaces?: readonly WorkspaceName[];
+  /**
+   * An answer that never ends (Server-Sent Events): requests that would open
+   * the stream (GET with the admin token) are sent with a key instead.
+   */
+  stream?: boolean;
 }
 
 /** The workspaces the fuzz target seeds: `main` holds the key kept valid, `other` is a second tenant, `scratch` a third. */
@@ -57,6 +63,8 @@ export const ROUTES: readonly Route[] = [
 
   { method: 'GET', path: '/api/v1/cadreen/health', access: 'authenticated', dialect: 'cadreen' },
   { method: 'POST', path: '/api/v1/cadreen/keys/verify', access: 'authenticated', dialect: 'cadreen', body: 'verify' },
+  { method: 'POST', path: '/api/v1/cadreen/keys/leases', access: 'verifier', dialect: 'cadreen', body: 'lease' },
+  { method: 'GET', path: '/api/v1/cadreen/keys/events', access: 'verifier', dialect: 'cadreen', query: { last_event_id: 'limit' }, stream: true },
 
   { method: 'POST', path: KEYS, access: 'authenticated', dialect: 'cadreen', body: 'createKey' },
   {

@@ -400,7 +400,7 @@ function unearnedSuccess(world: World, sent: SentRequest, exchange: Exchange, ma
   const principal = principalOf(world, sent.headers.authorization);
   if (principal === 'ambiguous') return undefined;
   if (principal === 'none') return 'a protected route succeeded without a valid credential';
-  if (match.route.access === 'admin' && principal !== 'admin') return 'an admin route succeeded with a key';
+  if ((match.route.access === 'admin' || match.route.access === 'verifier') && principal !== 'admin') return 'an admin route succeeded with a key';
 
   let workspace: string | undefined;
   if (match.params.workspace_id !== undefined) {
