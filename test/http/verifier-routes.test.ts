@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createCadreen, type CadreenRuntime } from '../../src/core/cadreen.js';
+import { buildApp } from '../../src/http/app.js';
+import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { DEADLINE_MS } from '../support/eventually.js';
+
+/** Waits for what must come; fails only if it never does (a safety net, not a measurement). */
+const WAIT = { timeout: DEADLINE_MS, interval: 20 };
+
+const ADMIN = 'test-admin-token-0123456789';
+const VERIFIER = 'test-verifier-token-0123456789';
+
+/** A Server-Sent Events reader over fetch: every frame and comment received so far. */
+async function openStream(url: string, headers: Record<string, string>) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const frames: { id?: string; event?: string; data?: string; comment?: string }[] = [];
+  let buffer = '';
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame: (typeof frames)[number] = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+          const at = line.indexOf(': ');
+          if (at > 0 && !line.startsWith(':')) (frame as Record<string, string>)[line.slice(0, at)] = line.slice(at + 2);
+        }
+        frames.push(frame);
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    response,
+    frames,
+    events: () => frames.filter((frame) => frame.event !== undefined),
+    close: async () => {
+      controller.abort();
+      await reading;
+    },
+  };
+}
+
+describe('routes for embedded verifiers: leases, the event stream, verifier tokens', () => {
+  let cadreen: CadreenRuntime;
+  let app: FastifyInstance;
+  let base: string;
+  let workspaceId: string;
+  let key: { id: string; plaintext: string };
+
+  const call = (method: string, path: string, token: string, body?: unknown) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    }).then(async (response) => ({ status: response.status, body: response.status === 204 ? undefined : await response.json() }));
+
+  beforeAll(async () => {
+    cadreen = await createCadreen({
+      store: await openSqliteStore(':memory:'),
+      limiter: new MemoryRateLimiter(),
+      config: {
+        keyPrefix: 'sk_cadreen_',
+        adminToken: ADMIN,
+        verifierTokens: [VERIFIER],
+        defaultRateLimit: { limit: 100, windowSeconds: 60 },
+        workspaceRateLimit: { limit: 150, windowSeconds: 60 },
+        flushIntervalMs: 60_000,
+      },
+    });
+    app = await buildApp(cadreen);
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const init = await cadreen.init({ workspaceName: 'main' });
+    workspaceId = init.workspaceId;
+    key = init.key;
+  });
+  afterAll(async () => {
+    await app.close();
+    await cadreen.close();
+  });
+
+  it('a verifier token verifies (with the expiry a cache must respect) but manages nothing', async () => {
+    const verified = await call('POST', '/api/v1/cadreen/keys/verify', VERIFIER, { key: key.plaintext });
+    expect(verified.body).toMatchObject({ valid: true, workspace_id: workspaceId, key_id: key.id, status: 'active', expires_at: null, grace_until: null });
+    for (const [method, path] of [
+      ['GET', `/api/v1/maas/workspaces/${workspaceId}/api-keys`],
+      ['GET', '/api/v1/cadreen/health'],
+      ['GET', '/v1/api_keys'],
+      ['GET', `/api/v1/maas/workspaces/${workspaceId}/members`],
+      ['GET', '/api/v1/maas/workspaces'],
+    ] as const) {
+      const refused = await call(method, path, VERIFIER);
+      expect([refused.status, refused.body.error.code], `${method} ${path}`).toEqual([403, 'auth_forbidden']);
+    }
+  });
+
+  it('a key may neither lease nor follow the stream', async () => {
+    expect((await call('POST', '/api/v1/cadreen/keys/leases', key.plaintext, { key_id: key.id, units: 5 })).status).toBe(403);
+    expect((await call('GET', '/api/v1/cadreen/keys/events', key.plaintext)).status).toBe(403);
+  });
+
+  it('a lease charges the key and its workspace up front and never grants more than is left', async () => {
+    const other = await cadreen.apiKeys.create(
+      { workspace: await cadreen.workspaces.get(workspaceId), actorProfileId: (await cadreen.scopes.systemProfileOf((await cadreen.workspaces.get(workspaceId)).accountId)), ip: null, access: 'admin' },
+      { name: 'leased' },
+    );
+    const first = await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: other.key.id, units: 60 });
+    expect(first.body).toMatchObject({ key_id: other.key.id, granted: 60, limit: 100 });
+    const second = await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: other.key.id, units: 60 });
+    expect(second.body.granted).toBe(40);
+    const spent = await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: other.key.id, units: 1 });
+    expect(spent.body.granted).toBe(0);
+    expect(spent.body.reset).toBeGreaterThan(0);
+    // The key's 100 came out of the workspace's 150 as well: another key of it may lease only what the budget has left.
+    const third = await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: key.id, units: 100 });
+    expect(third.body.granted).toBeLessThanOrEqual(50);
+    const verified = await call('POST', '/api/v1/cadreen/keys/verify', VERIFIER, { key: other.plaintext });
+    expect(verified.body).toMatchObject({ valid: false, code: 'rate_limited' });
+  });
+
+  it('refuses a lease for an unknown or revoked key with 404', async () => {
+    expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', units: 1 })).status).toBe(404);
+    const doomed = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'doomed' });
+    await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${doomed.body.id}`, ADMIN);
+    expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: doomed.body.id, units: 1 })).status).toBe(404);
+  });
+
+  it('streams ready, then each change with an increasing id, and heartbeats', async () => {
+    const stream = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
+    const created = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'watched' });
+    await call('PATCH', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`, ADMIN, { name: 'watched-2' });
+    await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`, ADMIN);
+    await call('PATCH', `/api/v1/maas/workspaces/${workspaceId}`, ADMIN, { rate_limit: { limit: 100, window_seconds: 60 } });
+    await vi.waitFor(() => expect(stream.events().map((frame) => frame.event)).toEqual(['ready', 'key.updated', 'key.revoked', 'workspace.updated']), WAIT);
+    const changes = stream.events().slice(1);
+    expect(JSON.parse(changes[1]!.data!)).toEqual({ key_id: created.body.id, workspace_id: workspaceId });
+    expect(JSON.parse(changes[2]!.data!)).toEqual({ workspace_id: workspaceId });
+    const ids = changes.map((frame) => Number(frame.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    await vi.waitFor(() => expect(stream.frames.filter((frame) => frame.comment === 'heartbeat').length).toBeGreaterThanOrEqual(2), WAIT);
+    await stream.close();
+  });
+
+  it('resumes after Last-Event-ID with nothing lost, and tells a client from before the retention to reset', async () => {
+    const first = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    await vi.waitFor(() => expect(first.events()[0]?.event).toBe('ready'), WAIT);
+    const from = JSON.parse(first.events()[0]!.data!).last_event_id as number;
+    await first.close();
+    // Changes while nobody listens.
+    const a = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'while-away-a' });
+    const b = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'while-away-b' });
+    await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${a.body.id}`, ADMIN);
+    await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${b.body.id}`, ADMIN);
+    const resumed = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}`, 'last-event-id': String(from) });
+    await vi.waitFor(() => expect(resumed.events().map((frame) => frame.event)).toEqual(['ready', 'key.revoked', 'key.revoked']), WAIT);
+    expect(resumed.events().slice(1).map((frame) => JSON.parse(frame.data!).key_id)).toEqual([a.body.id, b.body.id]);
+    await resumed.close();
+
+    await cadreen.store.pruneKeyEvents(Date.now() + 1000);
+    const stale = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${ADMIN}`, 'last-event-id': String(from) });
+    await vi.waitFor(() => expect(stale.events().map((frame) => frame.event)).toEqual(['ready', 'reset']), WAIT);
+    await stale.close();
+  });
+
+  it('answers a Last-Event-ID that is not a number with 400', async () => {
+    const response = await fetch(`${base}/api/v1/cadreen/keys/events`, { headers: { authorization: `Bearer ${VERIFIER}`, 'last-event-id': 'yesterday' } });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.code).toBe('invalid_request');
+  });
+});
