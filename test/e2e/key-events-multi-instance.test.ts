@@ -1,0 +1,130 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEADLINE_MS } from '../support/eventually.js';
+import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
+import { runCli, startServer, type ServerProcess } from './process.js';
+
+const ADMIN = 'events-admin-token-0123456789';
+const VERIFIER = 'events-verifier-token-0123456789';
+const WAIT = { timeout: DEADLINE_MS, interval: 5 };
+
+interface Frame {
+  id?: string;
+  event?: string;
+  data?: string;
+  at: number;
+}
+
+/** Follows a server's event stream, recording each event with the time it arrived. */
+async function follow(server: ServerProcess, lastEventId?: number) {
+  const controller = new AbortController();
+  const response = await fetch(`${server.baseUrl}/api/v1/cadreen/keys/events`, {
+    headers: { authorization: `Bearer ${VERIFIER}`, ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}) },
+    signal: controller.signal,
+  });
+  const events: Frame[] = [];
+  let buffer = '';
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame: Frame = { at: performance.now() };
+        for (const line of buffer.slice(0, end).split('\n')) {
+          const at = line.indexOf(': ');
+          if (at > 0 && !line.startsWith(':')) (frame as unknown as Record<string, string>)[line.slice(0, at)] = line.slice(at + 2);
+        }
+        buffer = buffer.slice(end + 2);
+        if (frame.event) events.push(frame);
+      }
+    }
+  })().catch(() => undefined);
+  return { events, close: async () => (controller.abort(), await reading) };
+}
+
+describe('the key event stream across instances (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const prefix = testRedisPrefix();
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let env: Record<string, string>;
+  let workspaceId: string;
+
+  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) =>
+    fetch(`${server.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
+
+  beforeAll(async () => {
+    database = await createTestDatabase(TEST_DATABASE_URL!);
+    env = {
+      CADREEN_DATABASE_URL: database.url,
+      CADREEN_REDIS_URL: TEST_REDIS_URL!,
+      CADREEN_REDIS_PREFIX: prefix,
+      CADREEN_ADMIN_TOKEN: ADMIN,
+      CADREEN_VERIFIER_TOKENS: VERIFIER,
+      CADREEN_RATE_LIMIT: '100000/60s',
+      CADREEN_WORKSPACE_RATE_LIMIT: '1000000/60s',
+      CADREEN_LOG_LEVEL: 'warn',
+    };
+    const init = runCli(['init', '--json'], env);
+    expect(init.status, init.stderr).toBe(0);
+    workspaceId = JSON.parse(init.stdout).workspace_id;
+    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  });
+
+  afterAll(async () => {
+    expect(await a?.stop()).toBe(0);
+    expect(await b?.stop()).toBe(0);
+    await database?.drop();
+    const redis = new Redis(TEST_REDIS_URL!);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('streams on A every revoke made on B, in order, within milliseconds', async () => {
+    const stream = await follow(a);
+    await vi.waitFor(() => expect(stream.events[0]?.event).toBe('ready'), WAIT);
+    const latencies: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const created = await admin(b, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, { name: `k${i}` });
+      const sent = performance.now();
+      expect((await admin(b, 'DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`)).status).toBe(204);
+      const seen = await vi.waitFor(() => {
+        const match = stream.events.find((frame) => frame.event === 'key.revoked' && frame.data?.includes(created.body.id));
+        expect(match).toBeDefined();
+        return match!;
+      }, WAIT);
+      latencies.push(Math.max(0, seen.at - sent));
+    }
+    const ids = stream.events.slice(1).map((frame) => Number(frame.id));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(new Set(ids).size).toBe(30);
+    latencies.sort((x, y) => x - y);
+    console.log(`revoke on B seen on A's stream: p50 ${latencies[14]!.toFixed(1)} ms, p99/max ${latencies[29]!.toFixed(1)} ms (30 revokes)`);
+    await stream.close();
+  });
+
+  it('a client cut off when its instance restarts resumes on the other from its Last-Event-ID, nothing lost', async () => {
+    const stream = await follow(a);
+    await vi.waitFor(() => expect(stream.events[0]?.event).toBe('ready'), WAIT);
+    const from = JSON.parse(stream.events[0]!.data!).last_event_id as number;
+    expect(await a.stop()).toBe(0);
+    await stream.close();
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await admin(b, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, { name: `while-down-${i}` });
+      await admin(b, 'DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`);
+      made.push(created.body.id);
+    }
+    a = await startServer(env);
+    const resumed = await follow(b, from);
+    await vi.waitFor(() => expect(resumed.events.filter((frame) => frame.event === 'key.revoked')).toHaveLength(3), WAIT);
+    expect(resumed.events.filter((frame) => frame.event === 'key.revoked').map((frame) => JSON.parse(frame.data!).key_id)).toEqual(made);
+    await resumed.close();
+  });
+});
