@@ -49,24 +49,29 @@ class _Entry:
     """A valid answer of the server for one key, with the rate-limit units this process holds for it."""
 
     __slots__ = ("answer", "key_id", "workspace_id", "trust_until", "limit", "remaining", "window_ends", "lease",
-                 "blocked_until", "lease_lock")
+                 "lease_until", "blocked_until", "lease_lock")
 
     def __init__(self, answer: JSON, now: float) -> None:
-        ratelimit = answer.get("ratelimit") or {}
-        self.answer = {k: v for k, v in answer.items() if k != "ratelimit"}
         self.key_id: str = answer["key_id"]
         self.workspace_id: str = answer["workspace_id"]
+        #: Units charged to the server up front and not yet spent here, and when they lapse (monotonic).
+        self.lease = 0
+        self.lease_until = 0.0
+        self.lease_lock = threading.Lock()
+        self.refresh(answer, now)
+
+    def refresh(self, answer: JSON, now: float) -> None:
+        """Takes in a newer valid answer of the server for this key; the units held stay."""
+        ratelimit = answer.get("ratelimit") or {}
+        self.answer = {k: v for k, v in answer.items() if k != "ratelimit"}
         #: Wall-clock second past which the answer no longer holds: the earlier of expiry and grace end.
         self.trust_until = _earliest(answer.get("expires_at"), answer.get("grace_until"))
         self.limit = int(ratelimit.get("limit") or 1)
         #: What the server has left in the window after our last charge (the units we hold are not in it).
         self.remaining = int(ratelimit.get("remaining") or 0)
         self.window_ends = now + float(ratelimit.get("reset") or 0)
-        #: Units charged to the server up front and not yet spent here.
-        self.lease = 0
-        #: While the server granted nothing: refuse locally until the window resets.
+        #: While the server granted nothing: refuse locally until then (it just admitted one: not now).
         self.blocked_until = 0.0
-        self.lease_lock = threading.Lock()
 
     def admitted(self, now: float) -> JSON:
         answer = dict(self.answer)
@@ -232,6 +237,10 @@ class Verifier(StreamListener):
             self._cache.move_to_end(digest)
             if entry.blocked_until > now:
                 return entry.refused(now), None
+            if entry.lease > 0 and now >= entry.lease_until:
+                # The units were charged to a window that has ended: spent now, they would let the new window
+                # admit more than its limit. They lapse with their window.
+                entry.lease = 0
             if entry.lease > 0:
                 entry.lease -= 1
                 return entry.admitted(now), None
@@ -253,6 +262,7 @@ class Verifier(StreamListener):
                 units = max(1, entry.limit // 10)
                 if entry.remaining >= 1:
                     units = min(units, entry.remaining)
+            sent = time.monotonic()
             try:
                 lease = self._post(LEASES_PATH, {"key_id": entry.key_id, "units": units})
             except NotFoundError:
@@ -278,6 +288,9 @@ class Verifier(StreamListener):
                     return entry.refused(now)
                 entry.remaining = max(0, entry.remaining - granted)
                 entry.lease += granted - 1
+                # `reset` is whole seconds rounded up, counted when the server answered: the window may end a
+                # second earlier than it says, and no earlier than when the request was sent.
+                entry.lease_until = sent + reset - 1
                 return entry.admitted(now)
 
     def _remember(self, digest: str, answer: JSON, generation: int) -> None:
@@ -285,6 +298,11 @@ class Verifier(StreamListener):
         with self._lock:
             if self._generation != generation:
                 return  # a change arrived while the server answered: the answer may predate it
+            entry = self._cache.get(digest)
+            if entry is not None and entry.key_id == answer["key_id"]:
+                # Concurrent misses of one key: keep the entry, and the units leased for it, up to date.
+                entry.refresh(answer, now)
+                return
             self._drop(digest)
             entry = _Entry(answer, now)
             self._cache[digest] = entry

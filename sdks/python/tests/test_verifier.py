@@ -85,6 +85,9 @@ class ScriptedCadreen:
         self.send: "queue.Queue[Optional[bytes]]" = queue.Queue()
         self.stream_requests: List[Optional[str]] = []
         self.verify_calls = 0
+        self.lease_calls = 0
+        #: The seconds until the window the granted units are charged to resets.
+        self.lease_reset = 60
         self.answer: Dict[str, Any] = {
             "valid": True,
             "workspace_id": "ws_1",
@@ -122,7 +125,8 @@ class ScriptedCadreen:
                     stub.verify_calls += 1
                     answer = stub.answer
                 else:
-                    answer = {"key_id": body["key_id"], "granted": body["units"], "limit": 1000, "reset": 60}
+                    stub.lease_calls += 1
+                    answer = {"key_id": body["key_id"], "granted": body["units"], "limit": 1000, "reset": stub.lease_reset}
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -208,6 +212,18 @@ class EventStreamTest(unittest.TestCase):
         wait_until(lambda: datetime.now(timezone.utc) > expiry, "the expiry")
         self.verifier.verify(self.key)
         self.assertEqual(self.stub.verify_calls, 2)
+
+    def test_leased_units_lapse_with_the_window_they_were_charged_to(self) -> None:
+        self.verifier.verify(self.key)
+        self.verifier.verify(self.key)
+        self.verifier.verify(self.key)
+        self.assertEqual(self.stub.lease_calls, 1, "one lease of 100 units covers both hits")
+        # A window said to reset within a second may already have: its units are not spent in the next one.
+        self.stub.lease_reset = 1
+        self.verifier._cache[next(iter(self.verifier._cache))].lease = 0
+        self.verifier.verify(self.key)
+        self.verifier.verify(self.key)
+        self.assertEqual(self.stub.lease_calls, 3)
 
     def test_close_stops_the_stream_thread(self) -> None:
         stream: EventStream = self.verifier._stream
@@ -314,10 +330,11 @@ class VerifierOnARealServerTest(unittest.TestCase):
         self.assertEqual(open_app.get("/", f"Bearer {make_key()}")[0], 503, "nothing cached to fall back on")
 
     def test_an_exhausted_lease_is_429_with_retry_after(self) -> None:
-        # The second server of start-server.mjs allows 2 requests a minute per key.
+        # The second server of start-server.mjs allows 2 requests a minute per key (and to the admin token,
+        # which is why the verifier token is used: verifier tokens have a limit of their own).
         proxy = Proxy(self.server["limited_base_url"])
         self.closers.append(proxy.close)
-        verifier = cadreen.Verifier(base_url=proxy.url, token=self.server["admin_token"])
+        verifier = cadreen.Verifier(base_url=proxy.url, token=VERIFIER_TOKEN)
         self.closers.append(verifier.close)
         wait_until(lambda: verifier.connected, "the verifier to connect")
         app = self.wsgi(verifier)

@@ -23,6 +23,9 @@ ROUTES = {
     ("POST", "/api/v1/cadreen/keys/leases"): "leases",
     ("GET", EVENTS_PATH): "events",
 }
+# The verifier's warnings (a stream lost, a fail-open answer) are expected here; tests that check them listen.
+logging.getLogger("cadreen").addHandler(logging.NullHandler())
+
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "content-length"}
 
 
