@@ -253,6 +253,9 @@ func (v *Verifier) Verify(ctx context.Context, headerOrKey string) (*Verificatio
 // bearerKey takes the key out of "Bearer <key>", or returns the value itself when it has no scheme.
 func bearerKey(headerOrKey string) string {
 	value := strings.TrimSpace(headerOrKey)
+	if strings.EqualFold(value, "bearer") {
+		return ""
+	}
 	if len(value) > 7 && strings.EqualFold(value[:7], "bearer ") {
 		return strings.TrimSpace(value[7:])
 	}

@@ -148,7 +148,7 @@ func TestVerifierConformanceAgainstARealServer(t *testing.T) {
 						header := expand(*step.Authorization, vars)
 						authorization = &header
 					}
-					got := get(t, app, authorization)
+					got := get(t, app+"/", authorization)
 					if step.Expect.Status != 0 && got.status != step.Expect.Status {
 						t.Fatalf("%s: status %d, want %d (%v)", where, got.status, step.Expect.Status, got.body)
 					}

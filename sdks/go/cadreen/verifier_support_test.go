@@ -465,10 +465,10 @@ func (a appResponse) errorCode() string {
 	return ""
 }
 
-// get sends GET / to an app with an Authorization header (none when authorization is nil).
-func get(t *testing.T, appURL string, authorization *string) appResponse {
+// get sends GET target with an Authorization header (none when authorization is nil).
+func get(t *testing.T, target string, authorization *string) appResponse {
 	t.Helper()
-	request, err := http.NewRequest(http.MethodGet, appURL+"/", nil)
+	request, err := http.NewRequest(http.MethodGet, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

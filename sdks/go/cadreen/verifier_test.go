@@ -50,7 +50,7 @@ func TestARevocationReachesTheMiddlewareThroughTheEventStream(t *testing.T) {
 		name := fmt.Sprintf("k%d", trial)
 		header := "Bearer " + workspace.key(name).token
 		for i := 0; i < 2; i++ { // cached, with a lease: answered from memory
-			if got := get(t, app.URL, &header); got.status != http.StatusOK {
+			if got := get(t, app.URL+"/", &header); got.status != http.StatusOK {
 				t.Fatalf("trial %d: before the revocation: %d %v", trial, got.status, got.body)
 			}
 		}
@@ -59,7 +59,7 @@ func TestARevocationReachesTheMiddlewareThroughTheEventStream(t *testing.T) {
 		revocation := newestEventID(t, server.baseURL)
 		for {
 			applied := verifier.LastEventID() >= revocation
-			got := get(t, app.URL, &header)
+			got := get(t, app.URL+"/", &header)
 			if got.status == http.StatusUnauthorized {
 				if got.errorCode() != "auth_revoked" {
 					t.Fatalf("trial %d: refused with %q", trial, got.errorCode())
@@ -99,7 +99,7 @@ func TestLeasesNeverAdmitMoreThanTheLimitAcrossThreeVerifiers(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 50; i++ {
-					got := get(t, app.URL, &header)
+					got := get(t, app.URL+"/", &header)
 					switch {
 					case got.status == http.StatusOK:
 						atomic.AddInt64(&admitted, 1)
@@ -142,14 +142,14 @@ func TestWhenCadreenStopsCachedAnswersHoldUntilStaleThenTheMiddlewareAnswers503U
 
 	server.stop()
 	waitFor(t, "the verifiers to notice", func() bool { return !closed.Connected() && !open.Connected() })
-	if got := get(t, app.URL, &headerA); got.status != http.StatusOK {
+	if got := get(t, app.URL+"/", &headerA); got.status != http.StatusOK {
 		t.Fatalf("within MaxStaleness a cached key should be admitted, got %d %v", got.status, got.body)
 	}
-	if got := get(t, app.URL, &headerB); got.status != http.StatusServiceUnavailable || got.errorCode() != "service_unavailable" || got.retryAfter != "1" {
+	if got := get(t, app.URL+"/", &headerB); got.status != http.StatusServiceUnavailable || got.errorCode() != "service_unavailable" || got.retryAfter != "1" {
 		t.Fatalf("a key never seen needs the server: want 503 with Retry-After: 1, got %d %q %v", got.status, got.retryAfter, got.body)
 	}
 	time.Sleep(maxStaleness + 50*time.Millisecond)
-	if got := get(t, app.URL, &headerA); got.status != http.StatusServiceUnavailable || got.errorCode() != "service_unavailable" || got.retryAfter != "1" {
+	if got := get(t, app.URL+"/", &headerA); got.status != http.StatusServiceUnavailable || got.errorCode() != "service_unavailable" || got.retryAfter != "1" {
 		t.Fatalf("past MaxStaleness: want 503 with Retry-After: 1, got %d %q %v", got.status, got.retryAfter, got.body)
 	}
 	if _, err := closed.Verify(context.Background(), headerA); !IsUnavailable(err) {
@@ -166,12 +166,12 @@ func TestWhenCadreenStopsCachedAnswersHoldUntilStaleThenTheMiddlewareAnswers503U
 
 	server.restart()
 	waitFor(t, "the verifiers to reconnect", func() bool { return closed.Connected() && open.Connected() })
-	if got := get(t, app.URL, &headerA); got.status != http.StatusOK {
+	if got := get(t, app.URL+"/", &headerA); got.status != http.StatusOK {
 		t.Fatalf("after the restart: %d %v", got.status, got.body)
 	}
 	workspace.revoke("a")
 	waitCaughtUp(t, closed, server.baseURL)
-	if got := get(t, app.URL, &headerA); got.status != http.StatusUnauthorized || got.errorCode() != "auth_revoked" {
+	if got := get(t, app.URL+"/", &headerA); got.status != http.StatusUnauthorized || got.errorCode() != "auth_revoked" {
 		t.Fatalf("a revocation after the restart: want 401 auth_revoked, got %d %v", got.status, got.body)
 	}
 }
@@ -186,16 +186,16 @@ func TestAnExhaustedKeyIsRefusedWith429AndRetryAfterWithoutAskingAgain(t *testin
 	waitFor(t, "the verifier to connect", verifier.Connected)
 	header := "Bearer " + workspace.key("a").token
 	for i := 0; i < 20; i++ {
-		if got := get(t, app.URL, &header); got.status != http.StatusOK {
+		if got := get(t, app.URL+"/", &header); got.status != http.StatusOK {
 			t.Fatalf("request %d of 20: %d %v", i+1, got.status, got.body)
 		}
 	}
-	got := get(t, app.URL, &header)
+	got := get(t, app.URL+"/", &header)
 	if got.status != http.StatusTooManyRequests || got.errorCode() != "rate_limited" || got.retryAfter == "" || got.retryAfter == "0" {
 		t.Fatalf("request 21: want 429 rate_limited with Retry-After, got %d %q %v", got.status, got.retryAfter, got.body)
 	}
 	calls := proxy.count("verify") + proxy.count("leases")
-	if again := get(t, app.URL, &header); again.status != http.StatusTooManyRequests {
+	if again := get(t, app.URL+"/", &header); again.status != http.StatusTooManyRequests {
 		t.Fatalf("request 22: %d", again.status)
 	}
 	if proxy.count("verify")+proxy.count("leases") != calls {
