@@ -168,6 +168,10 @@ export type Verification = {
     /** Seconds until the window resets */
     reset: number;
   };
+  /** RFC 3339 timestamp */
+  expires_at?: string | null;
+  /** RFC 3339 timestamp */
+  grace_until?: string | null;
 };
 
 export type Workspace = {
