@@ -104,7 +104,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async newKey(workspaceId, name = 'extra', expiresAt) {
       const workspace = await cadreen.workspaces.get(workspaceId);
-      const scope = { workspace, actorProfileId: await cadreen.scopes.systemProfileOf(workspace.accountId), ip: null };
+      const scope = { workspace, actorProfileId: await cadreen.scopes.systemProfileOf(workspace.accountId), ip: null, access: 'admin' as const };
       const issued = await cadreen.apiKeys.create(scope, { name, ...(expiresAt ? { expiresAt } : {}) });
       return { id: issued.key.id, key: issued.plaintext };
     },
