@@ -7,8 +7,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The verified caller, set by `cadreenMiddleware`. */
-      cadreen?: CadreenCaller;
+      /** The verified caller, set by `cadreenMiddleware` on every route behind it. */
+      cadreen: CadreenCaller;
     }
   }
 }

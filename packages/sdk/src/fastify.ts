@@ -4,8 +4,8 @@ import type { CadreenCaller, Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified caller, set by `cadreenPlugin`. */
-    cadreen: CadreenCaller | null;
+    /** The verified caller, set by `cadreenPlugin` on every route it covers. */
+    cadreen: CadreenCaller;
   }
 }
 
@@ -27,7 +27,7 @@ export interface CadreenPluginOptions {
 export function cadreenPlugin(app: FastifyInstance, options: CadreenPluginOptions, done: (error?: Error) => void): void {
   const { verifier } = options;
   if (!verifier) return done(new Error('cadreenPlugin needs { verifier }'));
-  app.decorateRequest('cadreen', null);
+  app.decorateRequest('cadreen', null as unknown as CadreenCaller);
   app.addHook('onRequest', async (request, reply) => {
     const admission = await admit(verifier, request.headers.authorization);
     if (admission.ok) {

@@ -142,6 +142,8 @@ export class Verifier {
   private readonly byKeyId = new Map<string, Entry>();
   /** SHA-256 hex of keys the server called auth_invalid → until when that is remembered. */
   private readonly invalid = new Map<string, number>();
+  /** Misses on their way to the server, by SHA-256 hex of the key. */
+  private readonly asking = new Map<string, Promise<VerifyResult>>();
   private readonly listeners: { [E in keyof VerifierEvents]: Array<(...args: VerifierEvents[E]) => void> } = {
     connected: [],
     disconnected: [],
@@ -223,10 +225,9 @@ export class Verifier {
       this.invalid.delete(digest);
     }
     const entry = this.entries.get(digest);
-    if (entry === undefined) return this.ask(key, digest, undefined);
-    if (now >= entry.trustUntil) {
-      this.forget(entry);
-      return this.ask(key, digest, undefined);
+    if (entry === undefined || now >= entry.trustUntil) {
+      if (entry) this.forget(entry);
+      return this.isFresh(now) ? this.askOnce(key, digest) : this.ask(key, digest, undefined);
     }
     if (!this.isFresh(now)) return this.ask(key, digest, entry);
     // Most recently used last: the first entry is the one to evict.
@@ -253,6 +254,25 @@ export class Verifier {
     return this.isConnected || (this.disconnectedAt !== undefined && now - this.disconnectedAt < this.maxStalenessMs);
   }
 
+  /**
+   * A miss while the cache is fresh: one request per key at a time. Callers that arrive while it is
+   * on its way wait for it, then spend from a lease like any hit (the server charged one unit for
+   * the first caller only).
+   */
+  private async askOnce(key: string, digest: string): Promise<VerifyResult> {
+    const pending = this.asking.get(digest);
+    if (pending === undefined) {
+      const asked = this.ask(key, digest, undefined).finally(() => this.asking.delete(digest));
+      this.asking.set(digest, asked);
+      return asked;
+    }
+    const first = await pending.catch(() => undefined);
+    if (first !== undefined && !first.valid) return first;
+    const entry = this.entries.get(digest);
+    if (entry === undefined || !this.isFresh(Date.now())) return this.ask(key, digest, undefined);
+    return this.spendFromNewLease(key, entry);
+  }
+
   /** A miss, or an entry that can no longer be trusted by itself: ask Cadreen. */
   private async ask(key: string, digest: string, stale: Entry | undefined): Promise<VerifyResult> {
     const generation = this.generation;
@@ -266,13 +286,14 @@ export class Verifier {
       }
       throw error;
     }
-    if (stale) this.forget(stale);
     if (answer.valid && answer.workspace_id && answer.key_id && (answer.status === 'active' || answer.status === 'rotating')) {
       const result = Object.freeze({ valid: true as const, workspaceId: answer.workspace_id, keyId: answer.key_id, status: answer.status });
       // A change applied while the answer was on its way may concern this key: do not cache what it may contradict.
       if (generation === this.generation) this.remember(digest, result, answer);
+      else if (stale) this.forget(stale);
       return result;
     }
+    if (stale) this.forget(stale);
     if (answer.code === 'auth_invalid') this.rememberInvalid(digest);
     return refusalOf(answer);
   }
@@ -322,7 +343,8 @@ export class Verifier {
       throw error;
     }
     const after = Date.now();
-    entry.limit = grant.limit;
+    // The lease names the key's own limit; the verify answer named the tightest (a workspace budget may be).
+    entry.limit = Math.min(entry.limit, grant.limit);
     entry.lease += grant.granted;
     entry.remaining = Math.max(0, entry.remaining - grant.granted);
     entry.windowResetsAt = after + grant.reset * 1000;
@@ -373,6 +395,8 @@ export class Verifier {
     const old = this.entries.get(digest);
     if (old) this.forget(old);
     const now = Date.now();
+    // Units leased for the entry this one replaces are kept: they were charged already.
+    const kept = old && old.result.keyId === result.keyId ? old : undefined;
     const limit = answer.ratelimit?.limit ?? 1;
     const entry: Entry = {
       digest,
@@ -381,8 +405,8 @@ export class Verifier {
       limit,
       remaining: answer.ratelimit?.remaining ?? limit,
       windowResetsAt: now + (answer.ratelimit?.reset ?? 0) * 1000,
-      lease: 0,
-      exhaustedUntil: 0,
+      lease: kept?.lease ?? 0,
+      exhaustedUntil: kept?.exhaustedUntil ?? 0,
       leasing: undefined,
       dropped: false,
     };
