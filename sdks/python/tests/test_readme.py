@@ -1,4 +1,4 @@
-"""The README's example, run as written against a real server."""
+"""The READMEs' examples, run as written against a real server."""
 
 from __future__ import annotations
 
@@ -7,8 +7,25 @@ import re
 import subprocess
 import sys
 import unittest
+from typing import Any, Dict, List, Tuple
+from unittest import mock
 
-from support import SDK, SeededServer, environ_without_key
+from support import ROOT, SDK, SeededServer, environ_without_key
+from verifier_support import Admin, WSGIApp, call_asgi, wait_until
+
+import cadreen
+
+VERIFIER_TOKEN = "readme-verifier-token-0123456789"
+_VERIFIER_EXAMPLE = re.compile(r"<!-- verifier-example: (wsgi|asgi) -->\n```python\n(.*?)```", re.S)
+
+
+def verifier_examples() -> List[Tuple[str, str, str]]:
+    """(README, kind, code) of every verifier example in this SDK's README and the repository's."""
+    found = []
+    for readme in (SDK / "README.md", ROOT / "README.md"):
+        for kind, code in _VERIFIER_EXAMPLE.findall(readme.read_text()):
+            found.append((str(readme.relative_to(ROOT)), kind, code))
+    return found
 
 
 class ReadmeTest(unittest.TestCase):
@@ -27,6 +44,40 @@ class ReadmeTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("billing-worker ACTIVE", result.stdout)
         self.assertIn("auth_invalid 401 req_", result.stdout)
+
+    def test_the_verifier_examples_admit_a_key_and_refuse_a_revoked_one(self) -> None:
+        examples = verifier_examples()
+        self.assertEqual({kind for readme, kind, _ in examples if readme == "sdks/python/README.md"}, {"wsgi", "asgi"})
+        with SeededServer(env={"CADREEN_VERIFIER_TOKENS": VERIFIER_TOKEN}) as server:
+            admin = Admin(server["base_url"], server["admin_token"])
+            for readme, kind, code in examples:
+                with self.subTest(readme=readme, example=kind):
+                    self.run_example(admin, server["base_url"], kind, code)
+
+    def run_example(self, admin: Admin, base_url: str, kind: str, code: str) -> None:
+        workspace_id = admin.create_workspace(f"readme {kind}", {"limit": 1000, "window_seconds": 60})
+        key_id, key = admin.create_key(workspace_id, "readme")
+        namespace: Dict[str, Any] = {"__name__": "readme_example"}
+        with mock.patch.dict(os.environ, {"CADREEN_BASE_URL": base_url, "CADREEN_VERIFIER_TOKEN": VERIFIER_TOKEN}):
+            exec(compile(code, f"<{kind} example>", "exec"), namespace)
+        verifier: cadreen.Verifier = namespace["verifier"]
+        server = WSGIApp(namespace["app"]) if kind == "wsgi" else None
+        get = server.get if server else (lambda path, authorization: call_asgi(namespace["app"], path, authorization))
+        try:
+            wait_until(lambda: verifier.connected, "the example's verifier to connect")
+            status, _, body = get("/", f"Bearer {key}")
+            self.assertEqual((status, body), (200, {"hello": workspace_id}))
+            status, _, body = get("/", None)
+            self.assertEqual((status, body["error"]["code"]), (401, "auth_missing"))
+            admin.revoke(workspace_id, key_id)
+            newest = admin.newest_event_id()
+            wait_until(lambda: (verifier.last_event_id or 0) >= newest, "the revocation")
+            status, _, body = get("/", f"Bearer {key}")
+            self.assertEqual((status, body["error"]["code"]), (401, "auth_revoked"))
+        finally:
+            verifier.close()
+            if server:
+                server.close()
 
 
 if __name__ == "__main__":
