@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +18,14 @@ import {
   type VerifierOptions,
   type VerifyResult,
 } from '../../packages/sdk/src/index.js';
+import { freePort } from '../e2e/process.js';
 import { eventually } from '../support/eventually.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startVerifierProxy, type VerifierProxy } from './verifier-proxy.js';
 import { ADMIN_TOKEN, VERIFIER_TOKEN, about, idOf, startCadreen, watchEvents, type EventLog } from './verifier-support.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the event-stream parser', () => {
   it('reads events split anywhere, with LF, CRLF or CR line ends, comments and multi-line data', () => {
@@ -382,5 +388,48 @@ describe('Verifier against a real Cadreen', () => {
         await close();
       }
     });
+  });
+
+  describe('README examples', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = (name: string) => {
+      const match = new RegExp(`<!-- example: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(readme);
+      if (!match) throw new Error(`README has no "${name}" example`);
+      return match[1]!;
+    };
+
+    for (const name of ['verifier-fastify', 'verifier-express']) {
+      it(`runs the README’s ${name} app: the caller's workspace for a key, Cadreen's refusal without one, a clean stop`, async () => {
+        const outputDir = join(ROOT, 'test-output');
+        mkdirSync(outputDir, { recursive: true });
+        const file = join(outputDir, `readme-${name}.mjs`);
+        writeFileSync(file, example(name));
+        const port = await freePort();
+        const child = spawn(process.execPath, [file], {
+          cwd: ROOT,
+          env: { ...process.env, CADREEN_BASE_URL: cadreen.baseUrl, CADREEN_VERIFIER_TOKEN: VERIFIER_TOKEN, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += chunk));
+        child.stderr.on('data', (chunk) => (output += chunk));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        try {
+          await eventually(`${name} listens`, () => output, (text) => text.includes('listening') || child.exitCode !== null);
+          expect(child.exitCode, output).toBeNull();
+          const key = await newKey(name);
+          const url = `http://localhost:${port}/v1/invoices`;
+          const ok = await fetch(url, { headers: { authorization: `Bearer ${key.token}` } });
+          expect(ok.status, output).toBe(200);
+          expect(await ok.json()).toEqual({ workspace: cadreen.workspaceId, key: key.id });
+          const missing = await fetch(url);
+          expect(missing.status).toBe(401);
+          expect((await missing.json()).error.code).toBe('auth_missing');
+        } finally {
+          child.kill('SIGTERM');
+        }
+        expect(await exited, output).toBe(0);
+      });
+    }
   });
 });
