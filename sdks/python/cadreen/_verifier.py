@@ -94,6 +94,16 @@ class _Entry:
         }
 
 
+class _Flight:
+    """A request about one key in flight: who else missed that key waits for its answer."""
+
+    __slots__ = ("done", "answer")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: Optional[JSON] = None
+
+
 class Verifier(StreamListener):
     """Verifies API keys inside your own API.
 
@@ -137,6 +147,8 @@ class Verifier(StreamListener):
         self._cache: "OrderedDict[str, _Entry]" = OrderedDict()
         self._digest_of_key: Dict[str, str] = {}
         self._invalid: "OrderedDict[str, float]" = OrderedDict()
+        #: Keys being asked about now, so that one request per key is in flight at a time.
+        self._flights: Dict[str, _Flight] = {}
         #: Grows with every change heard; an answer fetched across a change is not cached.
         self._generation = 0
         self._connected = False
@@ -183,7 +195,7 @@ class Verifier(StreamListener):
             answer = self._spend_new_lease(entry, digest)
             if answer is not None:
                 return answer
-        return self._ask_server(key, digest)
+        return self._ask_server_once(key, digest)
 
     def _verify_from_memory(self, header_or_key: Optional[str]) -> Optional[JSON]:
         """``verify``'s answer when memory alone gives it (no network), else None. For the ASGI middleware, which
@@ -332,6 +344,33 @@ class Verifier(StreamListener):
             self._digest_of_key.clear()
 
     # -- the server -----------------------------------------------------------------------------------
+
+    def _ask_server_once(self, key: str, digest: str) -> JSON:
+        """Asks the server about a key, one request per key at a time: threads missing the same key meanwhile
+        wait for that answer, then spend from the lease it leads to (or share its refusal)."""
+        with self._lock:
+            flight = self._flights.get(digest)
+            leading = flight is None
+            if flight is None:
+                flight = self._flights[digest] = _Flight()
+        if leading:
+            try:
+                flight.answer = self._ask_server(key, digest)
+                return flight.answer
+            finally:
+                with self._lock:
+                    del self._flights[digest]
+                flight.done.set()
+        if flight.done.wait(self.timeout + 1) and flight.answer is not None:
+            if not flight.answer.get("valid"):
+                return dict(flight.answer)
+            answer, entry = self._answer_from_memory(digest)
+            if answer is None and entry is not None:
+                answer = self._spend_new_lease(entry, digest)
+            if answer is not None:
+                return answer
+        # The leader failed, or its answer is of no use here (not cached, or stale): ask for ourselves.
+        return self._ask_server(key, digest)
 
     def _ask_server(self, key: str, digest: str) -> JSON:
         with self._lock:

@@ -366,6 +366,7 @@ class VerifierOnARealServerTest(unittest.TestCase):
         self.assertEqual(len(admitted), 200)
         self.assertLessEqual(sum(admitted), 50)
         self.assertGreaterEqual(sum(admitted), 45)
+        self.assertEqual(self.proxy.take_counts().get("verify"), 1, "threads missing one key wait for one answer")
 
     def test_a_key_in_its_rotation_grace_period_is_admitted_as_rotating(self) -> None:
         ws = self.workspace()
