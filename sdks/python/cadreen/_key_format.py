@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 
 DEFAULT_KEY_PREFIX = "sk_cadreen_"
@@ -9,6 +10,8 @@ _RANDOM_LENGTH = 30
 _CHECKSUM_LENGTH = 6
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BASE62_VALUE = {char: value for value, char in enumerate(_BASE62)}
+# The body and checksum: explicit ranges, so only ASCII letters and digits match (\w would take any script's).
+_BASE62_RUN = re.compile(f"[0-9A-Za-z]{{{_RANDOM_LENGTH + _CHECKSUM_LENGTH}}}")
 
 
 def has_valid_key_format(token: str, prefix: str = DEFAULT_KEY_PREFIX) -> bool:
@@ -18,18 +21,10 @@ def has_valid_key_format(token: str, prefix: str = DEFAULT_KEY_PREFIX) -> bool:
     checksum_start = len(prefix) + _RANDOM_LENGTH
     if len(token) != checksum_start + _CHECKSUM_LENGTH or not token.startswith(prefix):
         return False
-    values = _BASE62_VALUE
-    for char in token[len(prefix) : checksum_start]:
-        if char not in values:
-            return False
+    if _BASE62_RUN.fullmatch(token, len(prefix)) is None:
+        return False
     checksum = 0
     for char in token[checksum_start:]:
-        value = values.get(char)
-        if value is None:
-            return False
-        checksum = checksum * 62 + value
-    try:
-        body = token[:checksum_start].encode("ascii")
-    except UnicodeEncodeError:
-        return False
-    return checksum == zlib.crc32(body)
+        checksum = checksum * 62 + _BASE62_VALUE[char]
+    # ASCII: the prefix is, and the rest was just matched as base62.
+    return checksum == zlib.crc32(token[:checksum_start].encode("ascii", "replace"))

@@ -38,6 +38,9 @@ def bearer_key(header_or_key: Optional[str]) -> Optional[str]:
     """The key in ``"Bearer <key>"`` or a bare key; None when there is none (no header, another scheme)."""
     if not header_or_key:
         return None
+    if header_or_key[:7] in ("Bearer ", "bearer "):
+        # The common form, without a regular expression; whatever follows must still pass the format check.
+        return header_or_key[7:].strip() or None
     match = _BEARER.match(header_or_key)
     if match:
         return match.group(1)
