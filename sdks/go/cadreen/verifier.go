@@ -189,11 +189,14 @@ func NewVerifierE(config VerifierConfig) (*Verifier, error) {
 }
 
 // Close stops the event stream and waits for its goroutine. Verify still works afterwards, asking the
-// server every time once MaxStaleness has passed.
+// server every time: without the stream nothing cached is trusted.
 func (v *Verifier) Close() {
 	v.closeOnce.Do(func() {
 		v.stop()
 		<-v.stopped
+		v.mu.Lock()
+		v.connected, v.disconnectedAt = false, time.Time{}
+		v.mu.Unlock()
 	})
 }
 
@@ -281,13 +284,22 @@ func (e *cacheEntry) spendLocked(now time.Time) (*Verification, bool) {
 	}
 	if e.units > 0 {
 		e.units--
-		answer := e.answer
-		return &answer, true
+		return e.admitted(), true
 	}
 	if now.Before(e.exhaustedUntil) {
 		return rateLimited(e.answer, e.exhaustedUntil.Sub(now)), true
 	}
 	return nil, false
+}
+
+// admitted is a copy of the entry's answer for one caller (who may change it without touching the cache).
+func (e *cacheEntry) admitted() *Verification {
+	answer := e.answer
+	if answer.RateLimit != nil {
+		window := *answer.RateLimit
+		answer.RateLimit = &window
+	}
+	return &answer
 }
 
 // leaseSize is what to ask for: a tenth of the limit, never more than was last seen left, at least 1.
@@ -412,7 +424,7 @@ func (v *Verifier) lease(ctx context.Context, key string, entry *cacheEntry) (*V
 		entry.remaining -= granted.Granted
 	}
 	entry.units += granted.Granted - 1
-	answer := entry.answer
+	answer := entry.admitted()
 	if v.entries[entry.hash] != entry {
 		// A change to this key was heard during the call: the units are lost, and this request is not
 		// admitted on an answer the change may have overruled.
@@ -421,7 +433,7 @@ func (v *Verifier) lease(ctx context.Context, key string, entry *cacheEntry) (*V
 		return v.ask(ctx, key, entry.hash, epoch)
 	}
 	v.mu.Unlock()
-	return &answer, nil
+	return answer, nil
 }
 
 // unreachableLocked turns a failed call into the verifier's answer: with FailOpen, a cached valid answer
@@ -436,10 +448,10 @@ func (v *Verifier) unreachableLocked(ctx context.Context, err error, entry *cach
 		return nil, err
 	}
 	if v.failOpen && entry != nil && entry.answer.Valid {
-		answer := entry.answer
+		answer := entry.admitted()
 		answer.Warning = "the server could not confirm this key; answered from the cache (FailOpen)"
 		v.emit(VerifierEvent{Type: VerifierWarning, Message: answer.Warning + ": " + apiErr.Message})
-		return &answer, nil
+		return answer, nil
 	}
 	return nil, &Error{
 		Code:       "service_unavailable",

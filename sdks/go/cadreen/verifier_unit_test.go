@@ -69,17 +69,18 @@ func TestNewVerifierWantsAToken(t *testing.T) {
 }
 
 // scriptedCadreen answers verify for any key (valid, in workspace ws_1) and serves each event-stream
-// connection with the next script: a function writing to the stream until it returns.
+// connection with the next script: a function writing to the stream until it returns (hungUp closes
+// when the client goes away).
 type scriptedCadreen struct {
 	*httptest.Server
 	mu          sync.Mutex
 	verifies    int
 	lastEventID []string
-	scripts     chan func(w http.ResponseWriter, flush func())
+	scripts     chan func(w http.ResponseWriter, flush func(), hungUp <-chan struct{})
 }
 
 func newScriptedCadreen(t *testing.T) *scriptedCadreen {
-	s := &scriptedCadreen{scripts: make(chan func(http.ResponseWriter, func()), 10)}
+	s := &scriptedCadreen{scripts: make(chan func(http.ResponseWriter, func(), <-chan struct{}), 10)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v1/cadreen/keys/verify":
@@ -103,7 +104,7 @@ func newScriptedCadreen(t *testing.T) *scriptedCadreen {
 			s.mu.Lock()
 			s.lastEventID = append(s.lastEventID, r.Header.Get("Last-Event-ID"))
 			s.mu.Unlock()
-			var script func(http.ResponseWriter, func())
+			var script func(http.ResponseWriter, func(), <-chan struct{})
 			select {
 			case script = <-s.scripts:
 			case <-r.Context().Done():
@@ -113,7 +114,7 @@ func newScriptedCadreen(t *testing.T) *scriptedCadreen {
 			w.WriteHeader(http.StatusOK)
 			flush := func() { w.(http.Flusher).Flush() }
 			flush()
-			script(w, flush)
+			script(w, flush, r.Context().Done())
 		}
 	}))
 	t.Cleanup(func() {
@@ -142,7 +143,7 @@ func TestTheStreamDropsChangedKeysResetsAndResumesFromTheLastEventAfterSilence(t
 	done := make(chan struct{})
 	defer close(done)
 	// The first connection plays what the test sends on next, then falls silent without closing.
-	server.scripts <- func(w http.ResponseWriter, flush func()) {
+	server.scripts <- func(w http.ResponseWriter, flush func(), hungUp <-chan struct{}) {
 		for {
 			select {
 			case frame := <-next:
@@ -150,13 +151,18 @@ func TestTheStreamDropsChangedKeysResetsAndResumesFromTheLastEventAfterSilence(t
 				flush()
 			case <-done:
 				return
+			case <-hungUp:
+				return
 			}
 		}
 	}
-	server.scripts <- func(w http.ResponseWriter, flush func()) {
+	server.scripts <- func(w http.ResponseWriter, flush func(), hungUp <-chan struct{}) {
 		fmt.Fprint(w, "event: ready\ndata: {\"last_event_id\": 12}\n\n: heartbeat\n\n")
 		flush()
-		<-done
+		select {
+		case <-done:
+		case <-hungUp:
+		}
 	}
 	verifier := NewVerifier(VerifierConfig{BaseURL: server.URL, Token: "verifier-token-0123456789", OnEvent: func(e VerifierEvent) { events <- e.Type }})
 	defer verifier.Close()
@@ -209,5 +215,39 @@ func TestTheStreamDropsChangedKeysResetsAndResumesFromTheLastEventAfterSilence(t
 	}
 	if resumed := server.resumedFrom(); len(resumed) != 2 || resumed[0] != "" || resumed[1] != "10" {
 		t.Fatalf("Last-Event-ID of each connection: %q, want [\"\" \"10\"]", resumed)
+	}
+}
+
+func TestTheCacheKeepsTheMostRecentlyUsedKeysAndNothingIsTrustedAfterClose(t *testing.T) {
+	server := newScriptedCadreen(t)
+	server.scripts <- func(w http.ResponseWriter, flush func(), hungUp <-chan struct{}) {
+		fmt.Fprint(w, "event: ready\ndata: {\"last_event_id\": 1}\n\n")
+		flush()
+		<-hungUp
+	}
+	verifier := NewVerifier(VerifierConfig{BaseURL: server.URL, Token: "verifier-token-0123456789", CacheSize: 2})
+	waitFor(t, "the verifier to connect", verifier.Connected)
+	keys := []string{makeKey(DefaultKeyPrefix, strings.Repeat("a", 30)), makeKey(DefaultKeyPrefix, strings.Repeat("b", 30)), makeKey(DefaultKeyPrefix, strings.Repeat("c", 30))}
+	for _, key := range []string{keys[0], keys[1], keys[0], keys[2]} { // b is the least recently used when c arrives
+		if result, err := verifier.Verify(context.Background(), key); err != nil || !result.Valid {
+			t.Fatalf("verify: %+v, %v", result, err)
+		}
+	}
+	if verifier.CacheLen() != 2 || server.verifyCalls() != 3 {
+		t.Fatalf("%d cached, %d verify calls; want 2 and 3", verifier.CacheLen(), server.verifyCalls())
+	}
+	result, _ := verifier.Verify(context.Background(), keys[0])
+	result.RateLimit.Remaining = -1 // a caller's copy
+	verifier.Verify(context.Background(), keys[1])
+	if server.verifyCalls() != 4 {
+		t.Fatalf("a stayed cached and b was evicted: want 4 verify calls, got %d", server.verifyCalls())
+	}
+	if again, _ := verifier.Verify(context.Background(), keys[1]); again.RateLimit.Remaining < 0 {
+		t.Fatal("a caller's change reached the cache")
+	}
+	verifier.Close()
+	verifier.Verify(context.Background(), keys[1])
+	if server.verifyCalls() != 5 {
+		t.Fatalf("after Close every verification asks the server: %d verify calls, want 5", server.verifyCalls())
 	}
 }
