@@ -8,6 +8,7 @@ import { runRefusalBench, CASES, type RefusalResults } from './refusal.js';
 import { runScaleBench, type ScaleResults } from './scale.js';
 import { initStore, percentile, pinLoadGenerator, PINNED, startBare, startCadreen } from './servers.js';
 import { runSustainedBench, TARGETS as SUSTAINED_TARGETS, type SustainedResults } from './sustained.js';
+import { runVerifierBench, TARGETS as VERIFIER_TARGETS, type VerifierResults } from './verifier.js';
 
 /**
  * `npm run bench`: figures measured side by side in one run against real
@@ -18,8 +19,8 @@ import { runSustainedBench, TARGETS as SUSTAINED_TARGETS, type SustainedResults 
 const RESULTS = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 const ROUNDS = Number(process.env.CADREEN_BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CADREEN_BENCH_SECONDS ?? 5);
-const ALL_PARTS = ['overhead', 'refusal', 'list', 'scale', 'sustained'];
-/** Which parts to run (default all): overhead, refusal, list, scale, sustained. */
+const ALL_PARTS = ['overhead', 'refusal', 'list', 'scale', 'sustained', 'verifier'];
+/** Which parts to run (default all): overhead, refusal, list, scale, sustained, verifier. */
 const PARTS = new Set((process.env.CADREEN_BENCH_PARTS ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
 for (const part of PARTS) if (!ALL_PARTS.includes(part)) throw new Error(`CADREEN_BENCH_PARTS: unknown part ${part} (expected ${ALL_PARTS.join(', ')})`);
 
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
     if (PARTS.has('list')) results.list = await reportList(dir);
     if (PARTS.has('scale')) results.scale = await reportScale();
     if (PARTS.has('sustained')) results.sustained = await reportSustained(dir);
+    if (PARTS.has('verifier')) results.verifier = await reportVerifier(dir);
     mkdirSync(join(RESULTS, '..'), { recursive: true });
     writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\nResults written to build/bench-results.json\n`);
@@ -201,6 +203,47 @@ async function reportSustained(dir: string) {
       `  worst request ${msPrecise(r.max)} (load generator's view; target ≤ ${t.maxLatencyMs} ms) ${verdict(r.max <= t.maxLatencyMs)}\n\n`,
   );
   return s;
+}
+
+/** Targets of the embedded verifier, as `met`/`missed`. */
+const met = (ok: boolean) => (ok ? 'met' : 'missed');
+
+async function reportVerifier(dir: string) {
+  process.stdout.write(`Embedded verifier (@cadreen/sdk Verifier and Fastify plugin, Cadreen on SQLite)\n`);
+  const v: VerifierResults = await runVerifierBench(dir, ROUNDS, SECONDS, (line) => process.stdout.write(`${line}\n`));
+  const t = VERIFIER_TARGETS;
+  const h = v.hit;
+  process.stdout.write(
+    `  verify() on a cached key ${f(h.verifyNs)} ns/call, SHA-256 hex of the key ${f(h.floorNs)} ns, in this process (median of ${h.rounds.verifyNs.length} rounds × ${h.calls} calls)\n` +
+      `    rounds (ns) verify ${h.rounds.verifyNs.map((n) => f(n)).join(' ')}   SHA-256 ${h.rounds.floorNs.map((n) => f(n)).join(' ')}\n` +
+      `  verify / SHA-256 ${f(h.ratio, 2)} (target ≤ ${t.hitOverFloor}) ${met(h.ratio <= t.hitOverFloor)}\n`,
+  );
+  const a = v.apps;
+  process.stdout.write(`  Fastify app, GET one route, ${a.layout} (${ROUNDS} alternating rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds)\n`);
+  for (const [name, r] of [
+    ['no auth', a.plain],
+    ['cadreenPlugin', a.cadreen],
+    ["better-auth's API-key plugin", a.betterAuth],
+  ] as const) {
+    if ('skipped' in r) {
+      process.stdout.write(`    ${name.padEnd(30)} skipped: ${r.skipped}\n`);
+      continue;
+    }
+    process.stdout.write(
+      `    ${name.padEnd(30)} ${f(r.rps).padStart(7)} req/s   p99 ${ms(r.p99).padEnd(7)} app CPU ${f(r.cpuPerRequest, 1)} µs/request   rounds ${r.rounds.join(' ')}\n`,
+    );
+  }
+  process.stdout.write(`  plugin / no auth ${f(a.pluginOverPlain, 2)} (target ≥ ${t.pluginOverPlain}) ${met(a.pluginOverPlain >= t.pluginOverPlain)}\n`);
+  if (a.cadreenOverPeer !== null) {
+    process.stdout.write(`  plugin / better-auth ${f(a.cadreenOverPeer, 1)}× (target ≥ ${t.cadreenOverPeer}×) ${met(a.cadreenOverPeer >= t.cadreenOverPeer)}\n`);
+  }
+  const r = v.revocation;
+  process.stdout.write(
+    `  revoke acknowledged → app refuses the key (${r.trials} trials)  p50 ${msPrecise(r.p50)}   p99 ${msPrecise(r.p99)}   max ${msPrecise(r.max)}` +
+      ` (target p99 < ${t.revocationP99Ms} ms) ${met(r.p99 < t.revocationP99Ms)}, stretch < ${t.revocationStretchMs} ms ${met(r.p99 < t.revocationStretchMs)}\n` +
+      `  machine load average (1 min) ${f(v.loadAverage.start, 1)} at the start, ${f(v.loadAverage.end, 1)} at the end\n\n`,
+  );
+  return v;
 }
 
 async function reportList(dir: string) {
