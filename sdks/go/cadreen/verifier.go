@@ -21,7 +21,8 @@ import (
 type VerifierConfig struct {
 	// BaseURL of the Cadreen deployment; defaults to CADREEN_BASE_URL, then DefaultBaseURL.
 	BaseURL string
-	// Token is a verifier token (one of the server's CADREEN_VERIFIER_TOKENS) or the admin token.
+	// Token is a verifier token (one of the server's CADREEN_VERIFIER_TOKENS) or the admin token;
+	// defaults to CADREEN_VERIFIER_TOKEN.
 	Token string
 	// MaxStaleness is how long cached answers stay trusted after the event stream drops (default 5 s);
 	// past it every verification asks the server. A negative value trusts nothing once the stream drops.
@@ -89,6 +90,8 @@ type Verifier struct {
 	entries map[[sha256.Size]byte]*cacheEntry
 	byKeyID map[string]*cacheEntry
 	lru     *list.List
+	// asking holds the verify calls in flight for keys missing from the cache.
+	asking map[[sha256.Size]byte]*pendingAnswer
 	// epoch grows with every change heard on the stream; an answer asked for before a change is not cached.
 	epoch uint64
 	// connected says the stream is up and caught up; otherwise disconnectedAt is when it was last heard.
@@ -126,8 +129,9 @@ type cacheEntry struct {
 	leasing sync.Mutex
 }
 
-// ErrNoVerifierToken is returned by NewVerifierE when VerifierConfig.Token is empty.
-var ErrNoVerifierToken = errors.New("cadreen: no verifier token: set VerifierConfig.Token")
+// ErrNoVerifierToken is returned by NewVerifierE when neither VerifierConfig.Token nor
+// CADREEN_VERIFIER_TOKEN is set.
+var ErrNoVerifierToken = errors.New("cadreen: no verifier token: set VerifierConfig.Token or CADREEN_VERIFIER_TOKEN")
 
 // NewVerifier returns a running Verifier for config; it panics without a token (NewVerifierE returns
 // ErrNoVerifierToken instead). It subscribes to the server's event stream at once; call Close when done.
@@ -141,7 +145,11 @@ func NewVerifier(config VerifierConfig) *Verifier {
 
 // NewVerifierE returns a running Verifier for config, or ErrNoVerifierToken.
 func NewVerifierE(config VerifierConfig) (*Verifier, error) {
-	if config.Token == "" {
+	token := config.Token
+	if token == "" {
+		token = os.Getenv("CADREEN_VERIFIER_TOKEN")
+	}
+	if token == "" {
 		return nil, ErrNoVerifierToken
 	}
 	baseURL := config.BaseURL
@@ -170,7 +178,7 @@ func NewVerifierE(config VerifierConfig) (*Verifier, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	v := &Verifier{
 		baseURL:      strings.TrimRight(baseURL, "/"),
-		token:        config.Token,
+		token:        token,
 		maxStaleness: maxStaleness,
 		failOpen:     config.FailOpen,
 		cacheSize:    cacheSize,
@@ -180,6 +188,7 @@ func NewVerifierE(config VerifierConfig) (*Verifier, error) {
 		onEvent:      config.OnEvent,
 		entries:      map[[sha256.Size]byte]*cacheEntry{},
 		byKeyID:      map[string]*cacheEntry{},
+		asking:       map[[sha256.Size]byte]*pendingAnswer{},
 		lru:          list.New(),
 		stop:         stop,
 		stopped:      make(chan struct{}),
@@ -224,7 +233,13 @@ func (v *Verifier) Verify(ctx context.Context, headerOrKey string) (*Verificatio
 	if !HasValidKeyFormat(key, v.keyPrefix) {
 		return &Verification{Code: "auth_invalid"}, nil
 	}
-	hash := sha256.Sum256([]byte(key))
+	return v.verify(ctx, key, sha256.Sum256([]byte(key)), true)
+}
+
+// verify answers for a well-formed key. Callers that miss a key another caller is asking the server
+// about wait for that answer (mayWait) and then spend from the lease it leads to, instead of each
+// asking (and being charged) on their own.
+func (v *Verifier) verify(ctx context.Context, key string, hash [sha256.Size]byte, mayWait bool) (*Verification, error) {
 	now := time.Now()
 	v.mu.Lock()
 	entry := v.entries[hash]
@@ -239,18 +254,55 @@ func (v *Verifier) Verify(ctx context.Context, headerOrKey string) (*Verificatio
 		v.mu.Unlock()
 		return &answer, nil
 	}
-	if entry == nil || !v.trustedLocked(now) {
-		epoch := v.epoch
+	trusted := v.trustedLocked(now)
+	if entry != nil && trusted {
+		v.lru.MoveToFront(entry.element)
+		if answer, done := entry.spendLocked(now); done {
+			v.mu.Unlock()
+			return answer, nil
+		}
+		v.mu.Unlock()
+		return v.lease(ctx, key, entry)
+	}
+	epoch := v.epoch
+	pending := v.asking[hash]
+	if !trusted || (pending != nil && !mayWait) {
+		// Stale: every verification asks the server.
 		v.mu.Unlock()
 		return v.ask(ctx, key, hash, epoch)
 	}
-	v.lru.MoveToFront(entry.element)
-	if answer, done := entry.spendLocked(now); done {
+	if pending != nil {
 		v.mu.Unlock()
-		return answer, nil
+		select {
+		case <-pending.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if pending.err == nil && !pending.answer.Valid {
+			answer := *pending.answer
+			return &answer, nil
+		}
+		if pending.err != nil && !errors.Is(pending.err, context.Canceled) && !errors.Is(pending.err, context.DeadlineExceeded) {
+			return nil, pending.err
+		}
+		return v.verify(ctx, key, hash, false)
 	}
+	asking := &pendingAnswer{done: make(chan struct{})}
+	v.asking[hash] = asking
 	v.mu.Unlock()
-	return v.lease(ctx, key, entry)
+	asking.answer, asking.err = v.ask(ctx, key, hash, epoch)
+	v.mu.Lock()
+	delete(v.asking, hash)
+	v.mu.Unlock()
+	close(asking.done)
+	return asking.answer, asking.err
+}
+
+// pendingAnswer is a verify call in flight, which other callers missing the same key wait for.
+type pendingAnswer struct {
+	done   chan struct{}
+	answer *Verification
+	err    error
 }
 
 // bearerKey takes the key out of "Bearer <key>", or returns the value itself when it has no scheme.

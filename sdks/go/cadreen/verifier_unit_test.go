@@ -63,6 +63,7 @@ func TestALeaseIsATenthOfTheLimitAndNeverMoreThanWasLeft(t *testing.T) {
 }
 
 func TestNewVerifierWantsAToken(t *testing.T) {
+	t.Setenv("CADREEN_VERIFIER_TOKEN", "")
 	if _, err := NewVerifierE(VerifierConfig{BaseURL: "http://127.0.0.1:9"}); err != ErrNoVerifierToken {
 		t.Fatalf("want ErrNoVerifierToken, got %v", err)
 	}
@@ -76,7 +77,10 @@ type scriptedCadreen struct {
 	mu          sync.Mutex
 	verifies    int
 	lastEventID []string
-	scripts     chan func(w http.ResponseWriter, flush func(), hungUp <-chan struct{})
+	// verifyGate, when set, holds every verify answer until it is closed; verifyEntered hears each arrival.
+	verifyGate    chan struct{}
+	verifyEntered chan struct{}
+	scripts       chan func(w http.ResponseWriter, flush func(), hungUp <-chan struct{})
 }
 
 func newScriptedCadreen(t *testing.T) *scriptedCadreen {
@@ -89,6 +93,10 @@ func newScriptedCadreen(t *testing.T) *scriptedCadreen {
 			s.mu.Lock()
 			s.verifies++
 			s.mu.Unlock()
+			if s.verifyGate != nil {
+				s.verifyEntered <- struct{}{}
+				<-s.verifyGate
+			}
 			_ = json.NewEncoder(w).Encode(map[string]interface{}{
 				"valid": true, "workspace_id": "ws_1", "key_id": "key_" + body.Key[len(body.Key)-6:], "status": "active",
 				"ratelimit": map[string]int{"limit": 1000, "remaining": 999, "reset": 60}, "expires_at": nil, "grace_until": nil,
@@ -249,5 +257,41 @@ func TestTheCacheKeepsTheMostRecentlyUsedKeysAndNothingIsTrustedAfterClose(t *te
 	verifier.Verify(context.Background(), keys[1])
 	if server.verifyCalls() != 5 {
 		t.Fatalf("after Close every verification asks the server: %d verify calls, want 5", server.verifyCalls())
+	}
+}
+
+func TestCallersMissingTheSameKeyTogetherShareOneVerifyCall(t *testing.T) {
+	server := newScriptedCadreen(t)
+	server.verifyGate, server.verifyEntered = make(chan struct{}), make(chan struct{}, 8)
+	server.scripts <- func(w http.ResponseWriter, flush func(), hungUp <-chan struct{}) {
+		fmt.Fprint(w, "event: ready\ndata: {\"last_event_id\": 1}\n\n")
+		flush()
+		<-hungUp
+	}
+	verifier := NewVerifier(VerifierConfig{BaseURL: server.URL, Token: "verifier-token-0123456789"})
+	defer verifier.Close()
+	waitFor(t, "the verifier to connect", verifier.Connected)
+	key := makeKey(DefaultKeyPrefix, strings.Repeat("s", 30))
+	results := make(chan *Verification, 8)
+	verify := func() {
+		result, err := verifier.Verify(context.Background(), key)
+		if err != nil {
+			t.Error(err)
+		}
+		results <- result
+	}
+	go verify()
+	<-server.verifyEntered // the first caller is asking; the others miss meanwhile (or hit, if late)
+	for i := 0; i < 7; i++ {
+		go verify()
+	}
+	close(server.verifyGate)
+	for i := 0; i < 8; i++ {
+		if result := <-results; result == nil || !result.Valid {
+			t.Fatalf("caller %d: %+v", i, result)
+		}
+	}
+	if server.verifyCalls() != 1 {
+		t.Fatalf("%d verify calls for one key missed by 8 callers at once, want 1", server.verifyCalls())
 	}
 }
