@@ -87,9 +87,6 @@ func startCadreen(t *testing.T, extra ...string) *cadreenProcess {
 
 func cliPath(t *testing.T) string {
 	path := filepath.Join(repoRoot(t), "dist", "cli", "main.js")
-	if dev := os.Getenv("H7_CLI"); dev != "" {
-		path = dev
-	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("%s is missing: run `npm run build` first", path)
 	}
