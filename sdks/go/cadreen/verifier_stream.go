@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +27,7 @@ func (v *Verifier) follow(ctx context.Context) {
 			attempt = 0
 		}
 		if subscription.wasConnected {
-			v.markDisconnected(subscription.lastHeard, subscription.lastEventID)
+			v.markDisconnected(subscription.cutAt, subscription.lastEventID)
 			subscription.wasConnected = false
 		}
 		if ctx.Err() != nil {
@@ -54,7 +55,9 @@ type subscription struct {
 	catchUpTo    int64
 	catchingUp   bool
 	wasConnected bool
-	lastHeard    time.Time
+	// cutAt is when the last connection stopped counting: when it ended, or when it was last heard
+	// from if it fell silent.
+	cutAt time.Time
 }
 
 // listen reads one connection of the stream until it ends, is silent for streamSilence, or ctx ends.
@@ -84,21 +87,31 @@ func (s *subscription) listen(ctx context.Context) bool {
 		v.emit(VerifierEvent{Type: VerifierWarning, Message: fmt.Sprintf("the event stream was refused: %s", refused.Error()), LastEventID: s.lastEventID})
 		return false
 	}
-	watchdog := time.AfterFunc(streamSilence, cancel)
+	var silent atomic.Bool
+	watchdog := time.AfterFunc(streamSilence, func() {
+		silent.Store(true)
+		cancel()
+	})
 	defer watchdog.Stop()
 	s.catchingUp = false
 	heard := false
+	lastHeard := time.Now()
 	reader := bufio.NewReader(response.Body)
 	var id, event string
 	var data strings.Builder
 	for {
 		line, err := reader.ReadString('\n')
 		if err != nil {
+			// A connection that ended was in step until now; a silent one only until it was last heard.
+			s.cutAt = time.Now()
+			if silent.Load() {
+				s.cutAt = lastHeard
+			}
 			return heard
 		}
 		watchdog.Reset(streamSilence)
 		heard = true
-		s.lastHeard = time.Now()
+		lastHeard = time.Now()
 		line = strings.TrimRight(line, "\r\n")
 		switch {
 		case line == "":
@@ -189,11 +202,11 @@ func (s *subscription) caughtUp() {
 	v.emit(VerifierEvent{Type: VerifierConnected, Message: "the event stream is up", LastEventID: s.lastEventID})
 }
 
-// markDisconnected starts the MaxStaleness countdown from when the stream was last heard.
-func (v *Verifier) markDisconnected(lastHeard time.Time, lastEventID int64) {
+// markDisconnected starts the MaxStaleness countdown from when the stream stopped counting.
+func (v *Verifier) markDisconnected(cutAt time.Time, lastEventID int64) {
 	v.mu.Lock()
 	v.connected = false
-	v.disconnectedAt = lastHeard
+	v.disconnectedAt = cutAt
 	v.mu.Unlock()
 	v.emit(VerifierEvent{Type: VerifierDisconnected, Message: "the event stream dropped", LastEventID: lastEventID})
 }

@@ -123,7 +123,7 @@ func TestWhenCadreenStopsCachedAnswersHoldUntilStaleThenTheMiddlewareAnswers503U
 	server := startCadreen(t)
 	workspace := newWorkspace(t, server.baseURL, 100000, 86400, nil)
 	a, b := workspace.key("a"), workspace.key("b")
-	const maxStaleness = 300 * time.Millisecond
+	const maxStaleness = time.Second
 	closed := NewVerifier(VerifierConfig{BaseURL: server.baseURL, Token: testVerifierToken, MaxStaleness: maxStaleness})
 	defer closed.Close()
 	seen := &events{}
