@@ -295,7 +295,9 @@ class Verifier(StreamListener):
             with self._lock:
                 if self._cache.get(digest) is not entry:
                     return None  # dropped by a change meanwhile: the server decides
-                entry.limit = int(lease.get("limit") or entry.limit)
+                # The lease names the key's limit; the verify answer named the tightest window (the key's or the
+                # workspace's budget). Leases are sized by the smaller, so one key cannot hoard a shared budget.
+                entry.limit = min(entry.limit, int(lease.get("limit") or entry.limit))
                 entry.window_ends = now + reset
                 if granted <= 0:
                     entry.remaining = 0

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import tempfile
 import unittest
+import urllib.request
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 from unittest import mock
 
@@ -29,18 +34,29 @@ def verifier_examples() -> List[Tuple[str, str, str]]:
 
 
 class ReadmeTest(unittest.TestCase):
+    server: Dict[str, Any]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.seeded = SeededServer(env={"CADREEN_VERIFIER_TOKENS": VERIFIER_TOKEN})
+        cls.server = cls.seeded.__enter__()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.seeded.__exit__(None, None, None)
+
     def test_the_readme_example_runs(self) -> None:
         readme = (SDK / "README.md").read_text()
         example = re.search(r"<!-- example -->\n```python\n(.*?)```", readme, re.S)
         self.assertIsNotNone(example)
-        with SeededServer() as server:
-            env = environ_without_key()
-            env.update(
-                CADREEN_API_KEY=server["owner_key"],
-                CADREEN_BASE_URL=server["base_url"],
-                PYTHONPATH=str(SDK) + os.pathsep + env.get("PYTHONPATH", ""),
-            )
-            result = subprocess.run([sys.executable, "-c", example.group(1)], env=env, capture_output=True, text=True, timeout=60)
+        server = self.server
+        env = environ_without_key()
+        env.update(
+            CADREEN_API_KEY=server["owner_key"],
+            CADREEN_BASE_URL=server["base_url"],
+            PYTHONPATH=str(SDK) + os.pathsep + env.get("PYTHONPATH", ""),
+        )
+        result = subprocess.run([sys.executable, "-c", example.group(1)], env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("billing-worker ACTIVE", result.stdout)
         self.assertIn("auth_invalid 401 req_", result.stdout)
@@ -48,11 +64,45 @@ class ReadmeTest(unittest.TestCase):
     def test_the_verifier_examples_admit_a_key_and_refuse_a_revoked_one(self) -> None:
         examples = verifier_examples()
         self.assertEqual({kind for readme, kind, _ in examples if readme == "sdks/python/README.md"}, {"wsgi", "asgi"})
-        with SeededServer(env={"CADREEN_VERIFIER_TOKENS": VERIFIER_TOKEN}) as server:
+        admin = Admin(self.server["base_url"], self.server["admin_token"])
+        for readme, kind, code in examples:
+            with self.subTest(readme=readme, example=kind):
+                self.run_example(admin, self.server["base_url"], kind, code)
+
+    def test_the_wsgi_example_serves_when_run_as_a_program(self) -> None:
+        readme, _, code = next(example for example in verifier_examples() if example[1] == "wsgi")
+        server = self.server
+        with tempfile.TemporaryDirectory() as directory:
             admin = Admin(server["base_url"], server["admin_token"])
-            for readme, kind, code in examples:
-                with self.subTest(readme=readme, example=kind):
-                    self.run_example(admin, server["base_url"], kind, code)
+            workspace_id = admin.create_workspace("readme program", {"limit": 1000, "window_seconds": 60})
+            _, key = admin.create_key(workspace_id, "readme")
+            program = Path(directory) / "example.py"
+            program.write_text(code)
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            env = environ_without_key()
+            env.update(
+                CADREEN_BASE_URL=server["base_url"],
+                CADREEN_VERIFIER_TOKEN=VERIFIER_TOKEN,
+                PORT=str(port),
+                PYTHONPATH=str(SDK) + os.pathsep + env.get("PYTHONPATH", ""),
+            )
+            process = subprocess.Popen([sys.executable, str(program)], env=env, stderr=subprocess.DEVNULL)
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Authorization": f"Bearer {key}"})
+
+                def answer() -> Any:
+                    try:
+                        with urllib.request.urlopen(request, timeout=10) as response:
+                            return json.loads(response.read())
+                    except OSError:
+                        return None
+
+                self.assertEqual(wait_until(answer, f"{readme}'s WSGI example to serve", timeout=30), {"hello": workspace_id})
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
 
     def run_example(self, admin: Admin, base_url: str, kind: str, code: str) -> None:
         workspace_id = admin.create_workspace(f"readme {kind}", {"limit": 1000, "window_seconds": 60})

@@ -173,8 +173,11 @@ class Admin:
             raw = response.read()
             return json.loads(raw) if raw else None
 
-    def create_workspace(self, name: str, rate_limit: Dict[str, int]) -> str:
-        return self.call("POST", "/api/v1/maas/workspaces", {"name": name, "rate_limit": rate_limit})["id"]
+    def create_workspace(self, name: str, rate_limit: Dict[str, int], workspace_rate_limit: Optional[Dict[str, int]] = None) -> str:
+        body: Dict[str, Any] = {"name": name, "rate_limit": rate_limit}
+        if workspace_rate_limit:
+            body["workspace_rate_limit"] = workspace_rate_limit
+        return self.call("POST", "/api/v1/maas/workspaces", body)["id"]
 
     def create_key(self, workspace_id: str, name: str) -> Tuple[str, str]:
         """Creates a key; returns its id and plaintext."""
