@@ -9,8 +9,9 @@ import random
 import re
 import socket
 import threading
+import time
 import urllib.parse
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 logger = logging.getLogger("cadreen")
 
@@ -57,6 +58,8 @@ class EventStream:
         #: The id of the newest change handled; the next connection resumes after it.
         self.last_event_id: Optional[int] = None
         self._accepted = False
+        #: When the server was last heard (monotonic): an event, a heartbeat, the end of the stream.
+        self.last_heard = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="cadreen-verifier-events", daemon=True)
 
     def start(self) -> None:
@@ -123,7 +126,12 @@ class EventStream:
             if response.status != 200:
                 body = response.read(4096)
                 raise _Refused(f"the server answered {response.status} {_error_code(body)}".rstrip())
-            for event, data, event_id in _read_events(response):
+            def read(size: int) -> bytes:
+                chunk = response.read1(size)
+                self.last_heard = time.monotonic()
+                return chunk
+
+            for event, data, event_id in _read_events(read):
                 if event == "ready":
                     if self.last_event_id is None:
                         self.last_event_id = _int_or_none(data.get("last_event_id"))
@@ -157,7 +165,7 @@ def _int_or_none(value: Any) -> Optional[int]:
         return None
 
 
-def _read_events(response: http.client.HTTPResponse) -> Iterator[Tuple[str, Dict[str, Any], Optional[int]]]:
+def _read_events(read: Callable[[int], bytes]) -> Iterator[Tuple[str, Dict[str, Any], Optional[int]]]:
     """Yields ``(event, data, id)`` for each dispatched event of a ``text/event-stream`` body (the WHATWG
     framing: ``field: value`` lines, ``:`` comments such as heartbeats, a blank line ends an event).
     ``data`` is the event's JSON object ({} when it has none)."""
@@ -166,7 +174,7 @@ def _read_events(response: http.client.HTTPResponse) -> Iterator[Tuple[str, Dict
     data: List[str] = []
     event_id: Optional[int] = None
     while True:
-        chunk = response.read1(65536)
+        chunk = read(65536)
         if not chunk:
             return
         buffer += chunk

@@ -227,7 +227,7 @@ class Verifier(StreamListener):
     # -- memory ---------------------------------------------------------------------------------------
 
     def _trusted(self, entry: _Entry, now: float) -> bool:
-        """Fresh: the stream is connected, or dropped less than ``max_staleness_ms`` ago."""
+        """Fresh: the stream is connected, or was last heard from less than ``max_staleness_ms`` ago."""
         if self._connected:
             return True
         return self._lost_at is not None and (now - self._lost_at) * 1000 < self.max_staleness_ms
@@ -473,7 +473,8 @@ class Verifier(StreamListener):
         with self._lock:
             if self._connected:
                 self._connected = False
-                self._lost_at = time.monotonic()
+                # Staleness counts from the last word of the server: a silent stream is noticed 3 s late.
+                self._lost_at = self._stream.last_heard
 
 
 def _earliest(*moments: Any) -> Optional[float]:

@@ -84,6 +84,8 @@ class ScriptedCadreen:
         self.newest_event_id = newest_event_id
         self.send: "queue.Queue[Optional[bytes]]" = queue.Queue()
         self.stream_requests: List[Optional[str]] = []
+        #: Answer 503 to every subscription after the first.
+        self.refuse_streams = False
         self.verify_calls = 0
         self.lease_calls = 0
         #: The seconds until the window the granted units are charged to resets.
@@ -104,6 +106,11 @@ class ScriptedCadreen:
 
             def do_GET(self) -> None:
                 stub.stream_requests.append(self.headers.get("Last-Event-ID"))
+                if stub.refuse_streams and len(stub.stream_requests) > 1:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
@@ -202,6 +209,23 @@ class EventStreamTest(unittest.TestCase):
     def test_a_silent_stream_counts_as_cut(self) -> None:
         # The stub sends nothing after `ready`: no heartbeat. The verifier must give up on it and reconnect.
         wait_until(lambda: len(self.stub.stream_requests) == 2, "a reconnection after silence", timeout=10)
+
+    def test_staleness_counts_from_when_a_silent_stream_was_last_heard(self) -> None:
+        stub = ScriptedCadreen()
+        stub.refuse_streams = True
+        verifier = cadreen.Verifier(base_url=stub.url, token="a-token-of-sixteen-chars", max_staleness_ms=2000)
+        try:
+            wait_until(lambda: verifier.connected, "the verifier to connect")
+            verifier.verify(self.key)
+            verifier.verify(self.key)
+            self.assertEqual(stub.verify_calls, 1)
+            # Silence is noticed after 3 s, by then 2 s past the last word heard: stale at once.
+            wait_until(lambda: not verifier.connected, "the silence to be noticed")
+            verifier.verify(self.key)
+            self.assertEqual(stub.verify_calls, 2)
+        finally:
+            verifier.close()
+            stub.close()
 
     def test_an_answer_is_trusted_only_until_the_key_expires(self) -> None:
         expiry = datetime.now(timezone.utc) + timedelta(milliseconds=300)
