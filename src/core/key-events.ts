@@ -58,8 +58,14 @@ export class KeyEventHub {
   /** Subscribes from `lastEventId` (null: from now on). */
   async subscribe(lastEventId: number | null, listener: (events: KeyEvent[]) => void): Promise<KeyEventStart> {
     await this.start();
+    const { latest: newest, prunedThrough } = await this.store.keyEventBounds();
+    if (this.listeners.size === 0) {
+      // Nobody followed the outbox meanwhile: catch up at once (a resuming client reads what it missed from the store).
+      this.latest = Math.max(this.latest!, newest);
+    } else if (newest > this.latest!) {
+      this.poke();
+    }
     await this.reading;
-    const { prunedThrough } = await this.store.keyEventBounds();
     const latest = this.latest!;
     let delivered = latest;
     const deliver = (events: KeyEvent[]) => {
