@@ -170,6 +170,18 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
     await stale.close();
   });
 
+  it('starts a stream opened after a quiet spell at the newest event', async () => {
+    const probe = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    await vi.waitFor(() => expect(probe.events()[0]?.event).toBe('ready'), WAIT);
+    await probe.close();
+    const quiet = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'quiet' });
+    await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${quiet.body.id}`, ADMIN);
+    const stream = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
+    expect(JSON.parse(stream.events()[0]!.data!).last_event_id).toBe((await cadreen.store.keyEventBounds()).latest);
+    await stream.close();
+  });
+
   it('answers a Last-Event-ID that is not a number with 400', async () => {
     const response = await fetch(`${base}/api/v1/cadreen/keys/events`, { headers: { authorization: `Bearer ${VERIFIER}`, 'last-event-id': 'yesterday' } });
     expect(response.status).toBe(400);
