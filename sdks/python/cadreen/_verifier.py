@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections import OrderedDict
 from datetime import datetime
