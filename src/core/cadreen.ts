@@ -3,7 +3,7 @@ import type { Store } from './ports.js';
 import { ApiKeyService } from './api-keys.js';
 import { AuditService } from './audit.js';
 import { Authenticator } from './auth.js';
-import { initAccount } from './bootstrap.js';
+import { initAccount, type InitInput } from './bootstrap.js';
 import type { InvalidationBus } from './ports.js';
 import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
@@ -66,7 +66,7 @@ export interface Cadreen {
   keyEvents: KeyEventHub;
   /** A random secret shared by every instance, for signing short-lived cookies. */
   cookieSecret: string;
-  init(input: { workspaceName: string; email?: string }): ReturnType<typeof initAccount>;
+  init(input: InitInput): ReturnType<typeof initAccount>;
   /** Whether an account exists yet (`cadreen init` has run). */
   isInitialised(): Promise<boolean>;
   /** Resolves when the store takes writes; probed at most every 5 s, throws StoreUnavailableError otherwise. */

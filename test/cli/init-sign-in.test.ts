@@ -27,4 +27,23 @@ describe('cadreen init gives the person a way into the dashboard', () => {
     expect(json.status, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).sign_in_url).toMatch(/^https:\/\/keys\.example\.com\/auth\/link\?token=/);
   });
+
+  it('run again on the same store adds a workspace, the same person and a key to the one account; --new-account makes another', () => {
+    const env = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'twice.db')}`, CADREEN_ADMIN_TOKEN: 'init-admin-token-0123456789' };
+    const first = JSON.parse(runCli(['init', '--json', '--email', 'me@example.com', '--workspace-name', 'one'], env).stdout);
+    const second = runCli(['init', '--json', '--email', 'ME@example.com', '--workspace-name', 'two'], env);
+    expect(second.status, second.stderr).toBe(0);
+    const again = JSON.parse(second.stdout);
+    expect(first.created_account).toBe(true);
+    expect(again).toMatchObject({ account_id: first.account_id, created_account: false, profile_id: first.profile_id });
+    expect(again.workspace_id).not.toBe(first.workspace_id);
+    const text = runCli(['init', '--workspace-name', 'three'], env);
+    expect(text.stdout).toContain(`Account    ${first.account_id} (this store's existing account`);
+    const separate = JSON.parse(runCli(['init', '--json', '--new-account', '--workspace-name', 'four'], env).stdout);
+    expect(separate.account_id).not.toBe(first.account_id);
+    expect(separate.created_account).toBe(true);
+    const refused = runCli(['init', '--json', '--workspace-name', 'five'], env);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('--new-account');
+  });
 });
