@@ -49,7 +49,7 @@ export async function initAccount(
     id: newId('prof', now),
     accountId: account.id,
     type: 'PROFILE_TYPE_USER',
-    name: email ? email.split('@')[0]! : 'owner',
+    name: input.email ? input.email.trim().split('@')[0]! : 'owner',
     email,
     createdBy: account.systemProfileId,
     createdAt: now,
