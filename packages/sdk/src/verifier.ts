@@ -69,6 +69,8 @@ interface Entry {
   exhaustedUntil: number;
   leasing: Promise<void> | undefined;
   dropped: boolean;
+  /** The value of `placed` when the entry was last put at the end of the map. */
+  placedAt: number;
 }
 
 interface VerifyAnswer {
@@ -135,10 +137,14 @@ export class Verifier {
   private readonly failOpen: boolean;
   private readonly cacheSize: number;
   private readonly keyPrefix: string;
+  /** The length of every well-formed key: the prefix, 30 random and 6 checksum characters. */
+  private readonly keyLength: number;
   private readonly timeout: number;
   private readonly fetch: typeof fetch;
-  /** By SHA-256 hex of the key, least recently used first. */
+  /** By SHA-256 hex of the key, least recently used first (approximately). */
   private readonly entries = new Map<string, Entry>();
+  /** How many times an entry was put at the end of `entries`. */
+  private placed = 0;
   private readonly byKeyId = new Map<string, Entry>();
   /** SHA-256 hex of keys the server called auth_invalid → until when that is remembered. */
   private readonly invalid = new Map<string, number>();
@@ -172,6 +178,7 @@ export class Verifier {
     this.failOpen = options.failOpen ?? false;
     this.cacheSize = Math.max(1, options.cacheSize ?? 10_000);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.keyLength = this.keyPrefix.length + 36;
     this.timeout = options.timeout ?? 5000;
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.stream = new EventStream({
@@ -214,30 +221,48 @@ export class Verifier {
    * reached (unless `failOpen`), or a `CadreenError` when it refused the verifier's own token.
    */
   verify(headerOrKey: string | null | undefined): Promise<VerifyResult> {
-    const key = readKey(headerOrKey);
-    if (key === null) return Promise.resolve(MISSING);
-    if (!hasValidKeyFormat(key, this.keyPrefix)) return Promise.resolve(INVALID);
+    // The common shapes without a regular expression: a bare key, or `Bearer <key>`.
+    let key: string | null | undefined = headerOrKey;
+    if (typeof key !== 'string' || key.length !== this.keyLength) {
+      key = key?.length === this.keyLength + 7 && key.startsWith('Bearer ') ? key.slice(7) : readKey(key);
+      if (key === null) return Promise.resolve(MISSING);
+      if (key.length !== this.keyLength) return Promise.resolve(INVALID);
+    }
+    // A cached digest is a well-formed key (it was checked before it was cached): a hit needs no checksum.
     const digest = hash('sha256', key, 'hex');
+    const entry = this.entries.get(digest);
+    if (entry === undefined) return this.miss(key, digest);
+    const now = Date.now();
+    if (now >= entry.trustUntil) {
+      this.forget(entry);
+      return this.miss(key, digest);
+    }
+    if (!this.isFresh(now)) return this.ask(key, digest, entry);
+    // Least recently used first, approximately: an entry moves to the end only once the map has
+    // taken in half its size since it was last put there (moving on every hit costs a rehash).
+    if (this.placed - entry.placedAt > this.cacheSize >> 1) {
+      this.entries.delete(digest);
+      this.entries.set(digest, entry);
+      entry.placedAt = ++this.placed;
+    }
+    if (entry.lease > 0) {
+      entry.lease--;
+      return Promise.resolve(entry.result);
+    }
+    return this.spendFromNewLease(key, entry);
+  }
+
+  /** A key with no usable entry: checked locally, then remembered as unknown, or asked about. */
+  private miss(key: string, digest: string): Promise<VerifyResult> {
+    // (A header of a key's length that is not one, `Basic …`, is no key at all.)
+    if (!hasValidKeyFormat(key, this.keyPrefix)) return Promise.resolve(readKey(key) === null ? MISSING : INVALID);
     const now = Date.now();
     const invalidUntil = this.invalid.get(digest);
     if (invalidUntil !== undefined) {
       if (now < invalidUntil) return Promise.resolve(INVALID);
       this.invalid.delete(digest);
     }
-    const entry = this.entries.get(digest);
-    if (entry === undefined || now >= entry.trustUntil) {
-      if (entry) this.forget(entry);
-      return this.isFresh(now) ? this.askOnce(key, digest) : this.ask(key, digest, undefined);
-    }
-    if (!this.isFresh(now)) return this.ask(key, digest, entry);
-    // Most recently used last: the first entry is the one to evict.
-    this.entries.delete(digest);
-    this.entries.set(digest, entry);
-    if (entry.lease > 0) {
-      entry.lease--;
-      return Promise.resolve(entry.result);
-    }
-    return this.spendFromNewLease(key, entry);
+    return this.isFresh(now) ? this.askOnce(key, digest) : this.ask(key, digest, undefined);
   }
 
   /** Stops the event stream. Cached answers then age out after `maxStalenessMs`. */
@@ -409,6 +434,7 @@ export class Verifier {
       exhaustedUntil: kept?.exhaustedUntil ?? 0,
       leasing: undefined,
       dropped: false,
+      placedAt: ++this.placed,
     };
     this.entries.set(digest, entry);
     this.byKeyId.set(result.keyId, entry);
