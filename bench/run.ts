@@ -237,6 +237,10 @@ async function reportVerifier(dir: string) {
   if (a.cadreenOverPeer !== null) {
     process.stdout.write(`  plugin / better-auth ${f(a.cadreenOverPeer, 1)}× (target ≥ ${t.cadreenOverPeer}×) ${met(a.cadreenOverPeer >= t.cadreenOverPeer)}\n`);
   }
+  process.stdout.write(
+    `  for context, app CPU per request: plugin / no auth ${f(a.cpu.pluginOverPlain, 2)}` +
+      `${a.cpu.peerOverPlugin === null ? '' : `, better-auth / plugin ${f(a.cpu.peerOverPlugin, 1)}×`}\n`,
+  );
   const r = v.revocation;
   process.stdout.write(
     `  revoke acknowledged → app refuses the key (${r.trials} trials)  p50 ${msPrecise(r.p50)}   p99 ${msPrecise(r.p99)}   max ${msPrecise(r.max)}` +
