@@ -1,4 +1,4 @@
-import type { RateLimitBucket, RateLimitDecision, RateLimiter } from './ports.js';
+import type { RateLimitBucket, RateLimitDecision, RateLimiter, RateLimitWindow } from './ports.js';
 import type { KeyWithPolicy, Store } from './ports.js';
 import { DENIAL_MESSAGES, type DenialCode } from './errors.js';
 import { newId } from './ids.js';
@@ -86,6 +86,13 @@ type MaybePromise<T> = T | Promise<T>;
 function then<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
   return value instanceof Promise ? value.then(next) : next(value);
 }
+
+/**
+ * A lease refused because another took the room it saw is tried again with
+ * what is left then. Each refusal means another lease was granted, so this
+ * ends when the room is gone; the cap only bounds a pathological run.
+ */
+const LEASE_ATTEMPTS = 50;
 
 /** Verifier tokens are trusted infrastructure: their own calls are counted, not limited in practice. */
 const VERIFIER_LIMIT: RateLimitPolicy = { limit: 10_000_000, windowSeconds: 60 };
@@ -209,12 +216,20 @@ export class Authenticator {
       { name: 'key', id: entry.id, policy: limits.perKey.policy },
       { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
     ];
-    const windows = (await Promise.all(buckets.map((bucket) => this.limiter.peek(bucket)))).map((decision) => decision.windows[0]!);
-    const room = Math.min(units, ...windows.map((window) => window.remaining));
-    const decision = room > 0 ? await this.limiter.consume(buckets, room) : undefined;
-    const granted = decision?.allowed ? room : 0;
+    // What is left is read, then charged (all or none, so never past a limit).
+    let granted = 0;
+    let after: RateLimitWindow[] = [];
+    for (let attempt = 0; attempt < LEASE_ATTEMPTS && granted === 0; attempt++) {
+      after = (await Promise.all(buckets.map((bucket) => this.limiter.peek(bucket)))).map((decision) => decision.windows[0]!);
+      const room = Math.min(units, ...after.map((window) => window.remaining));
+      if (room === 0) break;
+      const decision = await this.limiter.consume(buckets, room);
+      if (decision.allowed) {
+        granted = room;
+        after = decision.windows;
+      }
+    }
     // Retry when every spent window has reset; with room left, the next lease is due when the first window resets.
-    const after = decision?.windows ?? windows;
     const spent = after.filter((window) => window.remaining === 0);
     const resetSeconds = spent.length > 0 ? Math.max(...spent.map((w) => w.resetSeconds)) : Math.min(...after.map((w) => w.resetSeconds));
     return { keyId, granted, limit: limits.perKey.policy.limit, resetSeconds };

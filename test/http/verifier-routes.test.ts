@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createCadreen, type CadreenRuntime } from '../../src/core/cadreen.js';
 import { buildApp } from '../../src/http/app.js';
+import type { RateLimiter } from '../../src/core/ports.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
+import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { DEADLINE_MS } from '../support/eventually.js';
+import { needs, redisForTests, TEST_REDIS_URL } from '../support/services.js';
 
 /** Waits for what must come; fails only if it never does (a safety net, not a measurement). */
 const WAIT = { timeout: DEADLINE_MS, interval: 20 };
@@ -124,6 +127,17 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
     expect(verified.body).toMatchObject({ valid: false, code: 'rate_limited' });
   });
 
+  it('concurrent leases share out exactly what is left, never more', async () => {
+    const workspace = await call('POST', '/api/v1/maas/workspaces', ADMIN, { name: 'leases', workspace_rate_limit: { limit: 100_000, window_seconds: 60 } });
+    const leased = await call('POST', `/api/v1/maas/workspaces/${workspace.body.id}/api-keys`, ADMIN, { name: 'contended' });
+    const grants = await Promise.all(
+      Array.from({ length: 25 }, () => call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: leased.body.id, units: 7 })),
+    );
+    const total = grants.reduce((sum, grant) => sum + grant.body.granted, 0);
+    expect(total).toBe(100);
+    expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: leased.body.id, units: 1 })).body.granted).toBe(0);
+  });
+
   it('refuses a lease for an unknown or revoked key with 404', async () => {
     expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', units: 1 })).status).toBe(404);
     const doomed = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'doomed' });
@@ -186,5 +200,33 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
     const response = await fetch(`${base}/api/v1/cadreen/keys/events`, { headers: { authorization: `Bearer ${VERIFIER}`, 'last-event-id': 'yesterday' } });
     expect(response.status).toBe(400);
     expect((await response.json()).error.code).toBe('invalid_request');
+  });
+});
+
+/** Leases race for what is left; on Redis (where charging waits for the server) the race is real. */
+describe('leases under contention', () => {
+  async function contend(limiter: RateLimiter) {
+    const cadreen = await createCadreen({
+      store: await openSqliteStore(':memory:'),
+      limiter,
+      config: { keyPrefix: 'sk_cadreen_', verifierTokens: [VERIFIER], defaultRateLimit: { limit: 100, windowSeconds: 60 }, workspaceRateLimit: { limit: 100_000, windowSeconds: 60 }, flushIntervalMs: 60_000 },
+    });
+    try {
+      const { key } = await cadreen.init({ workspaceName: 'contended' });
+      const grants = await Promise.all(Array.from({ length: 25 }, () => cadreen.auth.lease(key.id, 7)));
+      const total = grants.reduce((sum, grant) => sum + grant!.granted, 0);
+      expect(total).toBe(100);
+      expect((await cadreen.auth.lease(key.id, 1))!.granted).toBe(0);
+    } finally {
+      await cadreen.close();
+    }
+  }
+
+  it('in memory: 25 concurrent leases of 7 share out exactly the 100 left', () => contend(new MemoryRateLimiter()));
+
+  describe('Redis', needs('redis'), () => {
+    const redis = redisForTests(TEST_REDIS_URL!);
+    afterAll(() => redis.cleanup());
+    it('on Redis: 25 concurrent leases of 7 share out exactly the 100 left', async () => contend(new RedisRateLimiter(await redis.open(), redis.prefix)));
   });
 });
