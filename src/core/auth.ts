@@ -48,7 +48,7 @@ export interface Verification {
 export interface Lease {
   keyId: string;
   granted: number;
-  /** The key's own limit. */
+  /** The tighter of the key's limit and its workspace's budget: what a verifier sizes its leases from. */
   limit: number;
   /** Whole seconds until the tighter window resets. */
   resetSeconds: number;
@@ -232,7 +232,7 @@ export class Authenticator {
     // Retry when every spent window has reset; with room left, the next lease is due when the first window resets.
     const spent = after.filter((window) => window.remaining === 0);
     const resetSeconds = spent.length > 0 ? Math.max(...spent.map((w) => w.resetSeconds)) : Math.min(...after.map((w) => w.resetSeconds));
-    return { keyId, granted, limit: limits.perKey.policy.limit, resetSeconds };
+    return { keyId, granted, limit: Math.min(limits.perKey.policy.limit, limits.workspace.policy.limit), resetSeconds };
   }
 
   /**

@@ -104,7 +104,7 @@ export type LeaseBody = Static<typeof LeaseBody>;
 export const LeaseGrant = Type.Object({
   key_id: Type.String(),
   granted: Type.Integer({ description: 'Units charged up front to the key and its workspace: at most what both had left' }),
-  limit: Type.Integer({ description: 'The key’s limit per window' }),
+  limit: Type.Integer({ description: 'The tighter of the key’s limit and its workspace’s budget, per window' }),
   reset: Type.Integer({ description: 'Seconds until a new lease may be granted, or until the window resets' }),
 });
 
