@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import type { ApiKey, AuditEvent, Workspace } from '../../src/core/model.js';
+import type { ApiKey, Workspace } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
-import { keyRow } from './fixtures.js';
+import { keyRow, seedAccount, type SeededAccount } from './fixtures.js';
 
 /**
  * The outbox part of the Store contract (KeyEventStore): every change a
@@ -16,18 +15,8 @@ export function describeKeyEventContract(backend: string, open: () => Promise<St
     let accountId: string;
     let systemProfileId: string;
     let workspace: Workspace;
+    let event: SeededAccount['event'];
 
-    const event = (type: AuditEvent['type'], extra: Partial<AuditEvent> = {}): AuditEvent => ({
-      id: newId('evt'),
-      workspaceId: workspace.id,
-      type,
-      actorProfileId: systemProfileId,
-      keyId: null,
-      code: null,
-      ip: null,
-      createdAt: now,
-      ...extra,
-    });
     const owner = () => ({ workspaceId: workspace.id, accountId, createdBy: systemProfileId, now });
     async function insert(name: string, overrides: Partial<ApiKey> = {}): Promise<ApiKey> {
       const key = keyRow(owner(), name, overrides);
@@ -39,14 +28,7 @@ export function describeKeyEventContract(backend: string, open: () => Promise<St
 
     beforeEach(async () => {
       store = await open();
-      now = Date.now();
-      accountId = newId('acct');
-      systemProfileId = newId('prof');
-      await store.insertAccount({ id: accountId, name: 'Acme', systemProfileId, createdAt: now }, [
-        { id: systemProfileId, accountId, type: 'PROFILE_TYPE_SYSTEM', name: 'Cadreen', email: null, createdBy: null, createdAt: now },
-      ]);
-      workspace = { id: newId('ws'), accountId, name: 'main', rateLimit: null, workspaceRateLimit: null, createdAt: now };
-      await store.insertWorkspace(workspace, event('workspace.created'));
+      ({ now, accountId, systemProfileId, workspace, event } = await seedAccount(store));
     });
 
     afterEach(async () => {

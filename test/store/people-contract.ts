@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
-import type { AuditEvent, Membership, Profile, Session, Workspace } from '../../src/core/model.js';
+import type { Membership, Profile, Session, Workspace } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
+import { seedAccount, type SeededAccount } from './fixtures.js';
 
 /**
  * The people part of the Store contract (PeopleStore): USER profiles,
@@ -14,18 +15,8 @@ export function describePeopleContract(backend: string, open: () => Promise<Stor
     let accountId: string;
     let systemProfileId: string;
     let workspace: Workspace;
+    let event: SeededAccount['event'];
 
-    const event = (type: AuditEvent['type'], extra: Partial<AuditEvent> = {}): AuditEvent => ({
-      id: newId('evt'),
-      workspaceId: workspace.id,
-      type,
-      actorProfileId: systemProfileId,
-      keyId: null,
-      code: null,
-      ip: null,
-      createdAt: now,
-      ...extra,
-    });
     const person = (email: string, name: string | null = null): Profile => ({
       id: newId('prof'),
       accountId,
@@ -50,14 +41,7 @@ export function describePeopleContract(backend: string, open: () => Promise<Stor
 
     beforeEach(async () => {
       store = await open();
-      now = Date.now();
-      accountId = newId('acct');
-      systemProfileId = newId('prof');
-      await store.insertAccount({ id: accountId, name: 'Acme', systemProfileId, createdAt: now }, [
-        { id: systemProfileId, accountId, type: 'PROFILE_TYPE_SYSTEM', name: 'Cadreen', email: null, createdBy: null, createdAt: now },
-      ]);
-      workspace = { id: newId('ws'), accountId, name: 'main', rateLimit: null, workspaceRateLimit: null, createdAt: now };
-      await store.insertWorkspace(workspace, event('workspace.created'));
+      ({ now, accountId, systemProfileId, workspace, event } = await seedAccount(store));
     });
 
     afterEach(async () => {

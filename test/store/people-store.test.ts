@@ -1,26 +1,12 @@
 import { describe } from 'vitest';
-import type { Store } from '../../src/core/ports.js';
-import { openPostgresStore } from '../../src/store/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { needs } from '../support/services.js';
+import { postgresStores } from './fixtures.js';
 import { describePeopleContract } from './people-contract.js';
 
 describePeopleContract('sqlite (in memory)', () => openSqliteStore(':memory:'));
 
-const drops = new Map<Store, () => Promise<void>>();
 describe('PostgreSQL', needs('postgres'), () => {
-  describePeopleContract(
-    'postgres',
-    async () => {
-      const database = await createTestDatabase(TEST_DATABASE_URL!);
-      const store = await openPostgresStore(database.url, { poolSize: 10 });
-      drops.set(store, database.drop);
-      return store;
-    },
-    async (store) => {
-      await store.close();
-      await drops.get(store)?.();
-      drops.delete(store);
-    },
-  );
+  const postgres = postgresStores();
+  describePeopleContract('postgres', postgres.open, postgres.dispose);
 });

@@ -1,28 +1,14 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { classifyPostgresError, openPostgresStore } from '../../src/store/postgres-store.js';
-import type { Store } from '../../src/core/ports.js';
-import { createTestDatabase, needs, TEST_DATABASE_URL } from '../support/services.js';
+import { classifyPostgresError } from '../../src/store/postgres-store.js';
+import { needs, TEST_DATABASE_URL } from '../support/services.js';
 import { freePort } from '../e2e/process.js';
+import { postgresStores } from './fixtures.js';
 import { describeStoreContract } from './store-contract.js';
 
-const drops = new Map<Store, () => Promise<void>>();
-
 describe('PostgreSQL store', needs('postgres'), () => {
-  describeStoreContract(
-    'postgres',
-    async () => {
-      const database = await createTestDatabase(TEST_DATABASE_URL!);
-      const store = await openPostgresStore(database.url, { poolSize: 30 });
-      drops.set(store, database.drop);
-      return store;
-    },
-    async (store) => {
-      await store.close();
-      await drops.get(store)?.();
-      drops.delete(store);
-    },
-  );
+  const postgres = postgresStores(30);
+  describeStoreContract('postgres', postgres.open, postgres.dispose);
 
   describe('which errors count as an unavailable store', () => {
     const failureOf = async (query: (client: pg.Client) => Promise<unknown>, url = TEST_DATABASE_URL!) => {

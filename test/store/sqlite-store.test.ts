@@ -30,7 +30,7 @@ describe('SQLite store on disk', () => {
     const raw = new BetterSqlite3(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const migrations = raw.prepare('select count(*) as n from kysely_migration').get() as { n: number };
-    expect(migrations.n).toBe(3);
+    expect(migrations.n).toBe(4);
     raw.close();
   });
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
-import type { ApiKey, AuditEvent, Profile, Workspace } from '../../src/core/model.js';
+import type { ApiKey, Profile, Workspace } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
-import { keyRow } from './fixtures.js';
+import { keyRow, seedAccount, type SeededAccount } from './fixtures.js';
 
 /**
  * The contract every Store backend must keep. A backend's test file calls
@@ -17,18 +17,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     let accountId: string;
     let systemProfileId: string;
     let workspace: Workspace;
-
-    const event = (type: AuditEvent['type'], extra: Partial<AuditEvent> = {}): AuditEvent => ({
-      id: newId('evt'),
-      workspaceId: workspace.id,
-      type,
-      actorProfileId: systemProfileId,
-      keyId: null,
-      code: null,
-      ip: null,
-      createdAt: now,
-      ...extra,
-    });
+    let event: SeededAccount['event'];
 
     const profileFor = (name: string): Profile => ({
       id: newId('prof'),
@@ -66,14 +55,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
 
     beforeEach(async () => {
       store = await open();
-      now = Date.now();
-      accountId = newId('acct');
-      systemProfileId = newId('prof');
-      await store.insertAccount({ id: accountId, name: 'Acme', systemProfileId, createdAt: now }, [
-        { id: systemProfileId, accountId, type: 'PROFILE_TYPE_SYSTEM', name: 'Cadreen', email: null, createdBy: null, createdAt: now },
-      ]);
-      workspace = { id: newId('ws'), accountId, name: 'main', rateLimit: null, workspaceRateLimit: null, createdAt: now };
-      await store.insertWorkspace(workspace, event('workspace.created'));
+      ({ now, accountId, systemProfileId, workspace, event } = await seedAccount(store));
     });
 
     afterEach(async () => {
