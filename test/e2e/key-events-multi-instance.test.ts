@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEADLINE_MS } from '../support/eventually.js';
+import { followEvents } from '../support/sse.js';
 import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
 
@@ -8,40 +9,12 @@ const ADMIN = 'events-admin-token-0123456789';
 const VERIFIER = 'events-verifier-token-0123456789';
 const WAIT = { timeout: DEADLINE_MS, interval: 5 };
 
-interface Frame {
-  id?: string;
-  event?: string;
-  data?: string;
-  at: number;
-}
-
-/** Follows a server's event stream, recording each event with the time it arrived. */
-async function follow(server: ServerProcess, lastEventId?: number) {
-  const controller = new AbortController();
-  const response = await fetch(`${server.baseUrl}/api/v1/cadreen/keys/events`, {
-    headers: { authorization: `Bearer ${VERIFIER}`, ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}) },
-    signal: controller.signal,
+/** Follows a server's event stream with the verifier token (from `lastEventId` when given). */
+const follow = (server: ServerProcess, lastEventId?: number) =>
+  followEvents(`${server.baseUrl}/api/v1/cadreen/keys/events`, {
+    authorization: `Bearer ${VERIFIER}`,
+    ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}),
   });
-  const events: Frame[] = [];
-  let buffer = '';
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame: Frame = { at: performance.now() };
-        for (const line of buffer.slice(0, end).split('\n')) {
-          const at = line.indexOf(': ');
-          if (at > 0 && !line.startsWith(':')) (frame as unknown as Record<string, string>)[line.slice(0, at)] = line.slice(at + 2);
-        }
-        buffer = buffer.slice(end + 2);
-        if (frame.event) events.push(frame);
-      }
-    }
-  })().catch(() => undefined);
-  return { events, close: async () => (controller.abort(), await reading) };
-}
 
 describe('the key event stream across instances (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -88,20 +61,20 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
 
   it('streams on A every revoke made on B, in order, within milliseconds', async () => {
     const stream = await follow(a);
-    await vi.waitFor(() => expect(stream.events[0]?.event).toBe('ready'), WAIT);
+    await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
     const latencies: number[] = [];
     for (let i = 0; i < 30; i++) {
       const created = await admin(b, 'POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, { name: `k${i}` });
       const sent = performance.now();
       expect((await admin(b, 'DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`)).status).toBe(204);
       const seen = await vi.waitFor(() => {
-        const match = stream.events.find((frame) => frame.event === 'key.revoked' && frame.data?.includes(created.body.id));
+        const match = stream.events().find((frame) => frame.event === 'key.revoked' && frame.data?.includes(created.body.id));
         expect(match).toBeDefined();
         return match!;
       }, WAIT);
       latencies.push(Math.max(0, seen.at - sent));
     }
-    const ids = stream.events.slice(1).map((frame) => Number(frame.id));
+    const ids = stream.events().slice(1).map((frame) => Number(frame.id));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     expect(new Set(ids).size).toBe(30);
     latencies.sort((x, y) => x - y);
@@ -111,8 +84,8 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
 
   it('a client cut off when its instance restarts resumes on the other from its Last-Event-ID, nothing lost', async () => {
     const stream = await follow(a);
-    await vi.waitFor(() => expect(stream.events[0]?.event).toBe('ready'), WAIT);
-    const from = JSON.parse(stream.events[0]!.data!).last_event_id as number;
+    await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
+    const from = JSON.parse(stream.events()[0]!.data!).last_event_id as number;
     expect(await a.stop()).toBe(0);
     await stream.close();
     const made: string[] = [];
@@ -123,8 +96,8 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
     }
     a = await startServer(env);
     const resumed = await follow(b, from);
-    await vi.waitFor(() => expect(resumed.events.filter((frame) => frame.event === 'key.revoked')).toHaveLength(3), WAIT);
-    expect(resumed.events.filter((frame) => frame.event === 'key.revoked').map((frame) => JSON.parse(frame.data!).key_id)).toEqual(made);
+    await vi.waitFor(() => expect(resumed.events().filter((frame) => frame.event === 'key.revoked')).toHaveLength(3), WAIT);
+    expect(resumed.events().filter((frame) => frame.event === 'key.revoked').map((frame) => JSON.parse(frame.data!).key_id)).toEqual(made);
     await resumed.close();
   });
 });

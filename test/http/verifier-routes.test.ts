@@ -7,6 +7,7 @@ import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { RedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { DEADLINE_MS } from '../support/eventually.js';
+import { followEvents } from '../support/sse.js';
 import { needs, redisForTests, TEST_REDIS_URL } from '../support/services.js';
 
 /** Waits for what must come; fails only if it never does (a safety net, not a measurement). */
@@ -14,41 +15,6 @@ const WAIT = { timeout: DEADLINE_MS, interval: 20 };
 
 const ADMIN = 'test-admin-token-0123456789';
 const VERIFIER = 'test-verifier-token-0123456789';
-
-/** A Server-Sent Events reader over fetch: every frame and comment received so far. */
-async function openStream(url: string, headers: Record<string, string>) {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers, signal: controller.signal });
-  const frames: { id?: string; event?: string; data?: string; comment?: string }[] = [];
-  let buffer = '';
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const frame: (typeof frames)[number] = {};
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
-          const at = line.indexOf(': ');
-          if (at > 0 && !line.startsWith(':')) (frame as Record<string, string>)[line.slice(0, at)] = line.slice(at + 2);
-        }
-        frames.push(frame);
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    response,
-    frames,
-    events: () => frames.filter((frame) => frame.event !== undefined),
-    close: async () => {
-      controller.abort();
-      await reading;
-    },
-  };
-}
 
 describe('routes for embedded verifiers: leases, the event stream, verifier tokens', () => {
   let cadreen: CadreenRuntime;
@@ -146,7 +112,7 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
   });
 
   it('streams ready, then each change with an increasing id, and heartbeats', async () => {
-    const stream = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    const stream = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
     expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
     const created = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'watched' });
@@ -164,7 +130,7 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
   });
 
   it('resumes after Last-Event-ID with nothing lost, and tells a client from before the retention to reset', async () => {
-    const first = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    const first = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
     await vi.waitFor(() => expect(first.events()[0]?.event).toBe('ready'), WAIT);
     const from = JSON.parse(first.events()[0]!.data!).last_event_id as number;
     await first.close();
@@ -173,24 +139,24 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
     const b = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'while-away-b' });
     await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${a.body.id}`, ADMIN);
     await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${b.body.id}`, ADMIN);
-    const resumed = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}`, 'last-event-id': String(from) });
+    const resumed = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}`, 'last-event-id': String(from) });
     await vi.waitFor(() => expect(resumed.events().map((frame) => frame.event)).toEqual(['ready', 'key.revoked', 'key.revoked']), WAIT);
     expect(resumed.events().slice(1).map((frame) => JSON.parse(frame.data!).key_id)).toEqual([a.body.id, b.body.id]);
     await resumed.close();
 
     await cadreen.store.pruneKeyEvents(Date.now() + 1000);
-    const stale = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${ADMIN}`, 'last-event-id': String(from) });
+    const stale = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${ADMIN}`, 'last-event-id': String(from) });
     await vi.waitFor(() => expect(stale.events().map((frame) => frame.event)).toEqual(['ready', 'reset']), WAIT);
     await stale.close();
   });
 
   it('starts a stream opened after a quiet spell at the newest event', async () => {
-    const probe = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    const probe = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
     await vi.waitFor(() => expect(probe.events()[0]?.event).toBe('ready'), WAIT);
     await probe.close();
     const quiet = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'quiet' });
     await call('DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${quiet.body.id}`, ADMIN);
-    const stream = await openStream(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
+    const stream = await followEvents(`${base}/api/v1/cadreen/keys/events`, { authorization: `Bearer ${VERIFIER}` });
     await vi.waitFor(() => expect(stream.events()[0]?.event).toBe('ready'), WAIT);
     expect(JSON.parse(stream.events()[0]!.data!).last_event_id).toBe((await cadreen.store.keyEventBounds()).latest);
     await stream.close();
