@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEADLINE_MS } from '../support/eventually.js';
 import { followEvents } from '../support/sse.js';
-import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
-import { runCli, startServer, type ServerProcess } from './process.js';
+import { needs } from '../support/services.js';
+import { startCluster, type Cluster } from './cluster.js';
+import { startServer, type ServerProcess } from './process.js';
 
 const ADMIN = 'events-admin-token-0123456789';
 const VERIFIER = 'events-verifier-token-0123456789';
@@ -17,11 +17,9 @@ const follow = (server: ServerProcess, lastEventId?: number) =>
   });
 
 describe('the key event stream across instances (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const prefix = testRedisPrefix();
+  let cluster: Cluster;
   let a: ServerProcess;
   let b: ServerProcess;
-  let env: Record<string, string>;
   let workspaceId: string;
 
   const admin = (server: ServerProcess, method: string, path: string, body?: unknown) =>
@@ -32,32 +30,18 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
     }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
 
   beforeAll(async () => {
-    database = await createTestDatabase(TEST_DATABASE_URL!);
-    env = {
-      CADREEN_DATABASE_URL: database.url,
-      CADREEN_REDIS_URL: TEST_REDIS_URL!,
-      CADREEN_REDIS_PREFIX: prefix,
+    cluster = await startCluster({
       CADREEN_ADMIN_TOKEN: ADMIN,
       CADREEN_VERIFIER_TOKENS: VERIFIER,
       CADREEN_RATE_LIMIT: '100000/60s',
       CADREEN_WORKSPACE_RATE_LIMIT: '1000000/60s',
       CADREEN_LOG_LEVEL: 'warn',
-    };
-    const init = runCli(['init', '--json'], env);
-    expect(init.status, init.stderr).toBe(0);
-    workspaceId = JSON.parse(init.stdout).workspace_id;
-    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+    });
+    ({ a, b } = cluster);
+    workspaceId = cluster.init.workspace_id;
   });
 
-  afterAll(async () => {
-    expect(await a?.stop()).toBe(0);
-    expect(await b?.stop()).toBe(0);
-    await database?.drop();
-    const redis = new Redis(TEST_REDIS_URL!);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  afterAll(() => cluster?.stop());
 
   it('streams on A every revoke made on B, in order, within milliseconds', async () => {
     const stream = await follow(a);
@@ -94,7 +78,7 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
       await admin(b, 'DELETE', `/api/v1/maas/workspaces/${workspaceId}/api-keys/${created.body.id}`);
       made.push(created.body.id);
     }
-    a = await startServer(env);
+    a = cluster.a = await startServer(cluster.env);
     const resumed = await follow(b, from);
     await vi.waitFor(() => expect(resumed.events().filter((frame) => frame.event === 'key.revoked')).toHaveLength(3), WAIT);
     expect(resumed.events().filter((frame) => frame.event === 'key.revoked').map((frame) => JSON.parse(frame.data!).key_id)).toEqual(made);

@@ -1,18 +1,16 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
-import { runCli, startServer, type ServerProcess } from './process.js';
+import { needs } from '../support/services.js';
+import { startCluster, type Cluster } from './cluster.js';
+import type { ServerProcess } from './process.js';
 
 const ADMIN = 'people-admin-token-0123456789';
 
 /** Sessions and memberships across two real `cadreen serve` processes on one PostgreSQL and one Redis. */
 describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const prefix = testRedisPrefix();
+  let cluster: Cluster;
   let a: ServerProcess;
   let b: ServerProcess;
   let workspaceId: string;
-  let env: Record<string, string>;
 
   /** Spends a sign-in link on `server` as its own page's form does; answers the session cookie. */
   async function signIn(server: ServerProcess, link: string): Promise<string> {
@@ -36,31 +34,20 @@ describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redi
     }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
 
   beforeAll(async () => {
-    database = await createTestDatabase(TEST_DATABASE_URL!);
-    env = {
-      CADREEN_DATABASE_URL: database.url,
-      CADREEN_REDIS_URL: TEST_REDIS_URL!,
-      CADREEN_REDIS_PREFIX: prefix,
-      CADREEN_ADMIN_TOKEN: ADMIN,
-      CADREEN_RATE_LIMIT: '100000/60s',
-      // Every access line is written, so the test can show no session or link token reaches the log.
-      CADREEN_LOG_LEVEL: 'debug',
-    };
-    const init = runCli(['init', '--json', '--email', 'owner@example.com'], env);
-    expect(init.status, init.stderr).toBe(0);
-    workspaceId = JSON.parse(init.stdout).workspace_id;
-    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+    cluster = await startCluster(
+      {
+        CADREEN_ADMIN_TOKEN: ADMIN,
+        CADREEN_RATE_LIMIT: '100000/60s',
+        // Every access line is written, so the test can show no session or link token reaches the log.
+        CADREEN_LOG_LEVEL: 'debug',
+      },
+      ['--email', 'owner@example.com'],
+    );
+    ({ a, b } = cluster);
+    workspaceId = cluster.init.workspace_id;
   });
 
-  afterAll(async () => {
-    expect(await a?.stop()).toBe(0);
-    expect(await b?.stop()).toBe(0);
-    await database?.drop();
-    const redis = new Redis(TEST_REDIS_URL!);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  afterAll(() => cluster?.stop());
 
   it('a session started on A works on B, and signing out on A ends it on B at once', async () => {
     const added = await admin(a, 'POST', `/api/v1/maas/workspaces/${workspaceId}/members`, { email: 'one@example.com', role: 'member' });

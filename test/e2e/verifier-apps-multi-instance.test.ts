@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEADLINE_MS } from '../support/eventually.js';
-import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
-import { freePort, runCli, startServer, type ServerProcess } from './process.js';
+import { needs } from '../support/services.js';
+import { startCluster, type Cluster } from './cluster.js';
+import { freePort } from './process.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -51,40 +51,30 @@ async function startApp(name: string, command: string, args: string[], env: Reco
  * are revoked or rotated on instance B; each app refuses the key soon after.
  */
 describe('apps verifying through one instance refuse keys revoked on another (PostgreSQL + Redis)', needs('postgres', 'redis'), () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const prefix = testRedisPrefix();
-  let a: ServerProcess;
-  let b: ServerProcess;
+  let cluster: Cluster;
   let workspaceId: string;
   let dir: string;
   const apps: App[] = [];
 
   const admin = (method: string, path: string, body?: unknown) =>
-    fetch(`${b.baseUrl}${path}`, {
+    fetch(`${cluster.b.baseUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
 
   beforeAll(async () => {
-    database = await createTestDatabase(TEST_DATABASE_URL!);
-    const env = {
-      CADREEN_DATABASE_URL: database.url,
-      CADREEN_REDIS_URL: TEST_REDIS_URL!,
-      CADREEN_REDIS_PREFIX: prefix,
+    cluster = await startCluster({
       CADREEN_ADMIN_TOKEN: ADMIN,
       CADREEN_VERIFIER_TOKENS: VERIFIER,
       CADREEN_RATE_LIMIT: '1000000/60s',
       CADREEN_WORKSPACE_RATE_LIMIT: '9000000/60s',
       CADREEN_LOG_LEVEL: 'warn',
-    };
-    const init = runCli(['init', '--json'], env);
-    expect(init.status, init.stderr).toBe(0);
-    workspaceId = JSON.parse(init.stdout).workspace_id;
-    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+    });
+    workspaceId = cluster.init.workspace_id;
 
     dir = mkdtempSync(join(tmpdir(), 'cadreen-apps-'));
-    const appEnv = { CADREEN_BASE_URL: a.baseUrl, CADREEN_VERIFIER_TOKEN: VERIFIER };
+    const appEnv = { CADREEN_BASE_URL: cluster.a.baseUrl, CADREEN_VERIFIER_TOKEN: VERIFIER };
     // TypeScript: the Fastify app, run from the repository so that @cadreen/sdk resolves.
     const outputDir = join(ROOT, 'test-output');
     mkdirSync(outputDir, { recursive: true });
@@ -114,14 +104,8 @@ describe('apps verifying through one instance refuse keys revoked on another (Po
 
   afterAll(async () => {
     for (const app of apps) app.child.kill('SIGTERM');
-    expect(await a?.stop()).toBe(0);
-    expect(await b?.stop()).toBe(0);
-    await database?.drop();
+    await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    const redis = new Redis(TEST_REDIS_URL!);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
   });
 
   it(`each app refuses a key revoked or rotated on the other instance: ${TRIALS} trials each, p99 under 250 ms`, async () => {

@@ -104,6 +104,13 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
     expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: leased.body.id, units: 1 })).body.granted).toBe(0);
   });
 
+  it('grants what is left of a lease larger than any limit, instead of refusing it', async () => {
+    const big = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'big-ask' });
+    const grant = await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: big.body.id, units: 999_999 });
+    expect(grant.status).toBe(200);
+    expect(grant.body.granted).toBeLessThanOrEqual(100);
+  });
+
   it('refuses a lease for an unknown or revoked key with 404', async () => {
     expect((await call('POST', '/api/v1/cadreen/keys/leases', VERIFIER, { key_id: 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', units: 1 })).status).toBe(404);
     const doomed = await call('POST', `/api/v1/maas/workspaces/${workspaceId}/api-keys`, ADMIN, { name: 'doomed' });

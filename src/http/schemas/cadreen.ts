@@ -96,7 +96,7 @@ export const Verification = Type.Object({
 });
 
 export const LeaseBody = Type.Object(
-  { key_id: Type.String({ minLength: 1, maxLength: 64 }), units: Type.Integer({ minimum: 1, maximum: 100_000 }) },
+  { key_id: Type.String({ minLength: 1, maxLength: 64 }), units: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Units wanted; fewer are granted when less is left' }) },
   { additionalProperties: false },
 );
 export type LeaseBody = Static<typeof LeaseBody>;
