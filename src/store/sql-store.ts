@@ -83,6 +83,8 @@ export class SqlStore implements Store {
     private readonly isUnavailable: UnavailableClassifier,
     /** Stops what the backend runs beside the connection (SQLite's checkpointer); called before the connection closes. */
     private readonly beforeClose?: () => Promise<void>,
+    /** What the backend checks before a probe write; throws StoreUnavailableError when writes cannot succeed. */
+    private readonly beforeProbe?: () => void,
   ) {
     this.people = new SqlPeopleStore(db, (operation) => this.run(operation));
     this.outbox = new SqlOutbox(db, (operation) => this.run(operation));
@@ -128,6 +130,7 @@ export class SqlStore implements Store {
   }
 
   async probeWrite(): Promise<void> {
+    this.beforeProbe?.();
     await this.run(() =>
       this.db
         .insertInto('settings')

@@ -1,9 +1,10 @@
-import { closeSync, constants, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { StoreUnavailableError } from '../core/errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { SqlStore, type UnavailableClassifier } from './sql-store.js';
@@ -121,6 +122,25 @@ function startCheckpointer(path: string): () => Promise<void> {
   };
 }
 
+/** Below this much free space in the database's file system, the store is not ready for writes. */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/**
+ * On a full disk a probe write can still succeed (rewriting one small row in
+ * a write-ahead log that is reused needs no new space) while every real write
+ * fails, so readiness asks the file system how much room is left.
+ */
+function checkFreeSpace(path: string): void {
+  let free: number;
+  try {
+    const stats = statfsSync(dirname(path));
+    free = Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return; // No answer from the file system: the probe write decides.
+  }
+  if (free < MIN_FREE_BYTES) throw new StoreUnavailableError('the store is out of disk space');
+}
+
 /**
  * Creates the directory (0700) and the database file (0600) when they do not
  * exist; SQLite gives the `-wal` and `-shm` files the database file's mode.
@@ -165,5 +185,5 @@ export async function openSqliteStore(path: string): Promise<Store> {
     throw new Error(`cannot open the database at ${path}: ${reason}`, { cause: error });
   }
   // The checkpointer's connection closes first, so the serving connection is the last one and removes the WAL on close.
-  return new SqlStore(db, classify, stopCheckpointer);
+  return new SqlStore(db, classify, stopCheckpointer, path === ':memory:' ? undefined : () => checkFreeSpace(path));
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,9 @@ import { sealCookieValue } from '../../src/http/cookies.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { signInAtProvider, startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
+import { skipWhen } from '../support/skip-reason.js';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CLIENT = { client_id: 'cadreen-test', client_secret: 'a-client-secret-for-tests' };
@@ -41,7 +45,7 @@ async function startCadreen(issuer: string) {
   return { cadreen, app, base, close: async () => { await app.close(); await cadreen.close(); } };
 }
 
-describe('people sign in with an OpenID provider (a real one, through its own pages, in Chromium)', () => {
+describe('people sign in with an OpenID provider (a real one, through its own pages, in Chromium)', skipWhen(existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}`), () => {
   let provider: OidcTestProvider;
   let service: Awaited<ReturnType<typeof startCadreen>>;
   let browser: Browser;
@@ -84,7 +88,7 @@ describe('people sign in with an OpenID provider (a real one, through its own pa
     const invited = await api('POST', `/api/v1/maas/workspaces/${workspaceId}/members`, { email: 'colleague@example.com', name: 'Col League', role: 'member' });
     expect(invited.status).toBe(201);
     expect(invited.body.sign_in_url).toBeUndefined();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   }, 60_000);
 
   afterAll(async () => {

@@ -47,7 +47,7 @@ describe('end to end: the reference documents against a real server process', ()
     const init = runCli(['init', '--json', '--workspace-name', 'acme', '--email', 'owner@acme.test'], env);
     expect(init.status).toBe(0);
     const created = JSON.parse(init.stdout);
-    expect(Object.keys(created).sort()).toEqual(['account_id', 'key', 'profile_id', 'workspace_id']);
+    expect(Object.keys(created).sort()).toEqual(['account_id', 'created_account', 'key', 'profile_id', 'sign_in_url', 'workspace_id']);
     expect(Object.keys(created.key).sort()).toEqual(['id', 'plaintext']);
     workspaceId = created.workspace_id;
     firstKey = created.key.plaintext;

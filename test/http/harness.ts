@@ -93,7 +93,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       offset += ms;
     },
     async seed(name = 'main') {
-      const result = await cadreen.init({ workspaceName: name, email: 'owner@example.com' });
+      const result = await cadreen.init({ workspaceName: name, email: 'owner@example.com', newAccount: true });
       return {
         accountId: result.accountId,
         workspaceId: result.workspaceId,

@@ -213,13 +213,20 @@ describe('TypeScript SDK retries', () => {
   });
 
   it('gives up with RateLimitError and retryAfter when retries are off', async () => {
-    await new Promise((r) => setTimeout(r, 1100));
-    const cadreen = new Cadreen({ apiKey: key, baseURL: server.baseUrl, maxRetries: 0 });
-    await cadreen.health();
-    await cadreen.health();
-    const error = await cadreen.health().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RateLimitError);
-    expect((error as RateLimitError).retryAfter).toBeGreaterThanOrEqual(1);
+    // A window of an hour: the third call is refused however slowly the machine runs.
+    const hourly = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'hourly.sqlite')}`, CADREEN_RATE_LIMIT: '2/3600s' };
+    const hourlyKey = JSON.parse(runCli(['init', '--json'], hourly).stdout).key.plaintext;
+    const hourlyServer = await startServer(hourly);
+    try {
+      const cadreen = new Cadreen({ apiKey: hourlyKey, baseURL: hourlyServer.baseUrl, maxRetries: 0 });
+      await cadreen.health();
+      await cadreen.health();
+      const error = await cadreen.health().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RateLimitError);
+      expect((error as RateLimitError).retryAfter).toBeGreaterThanOrEqual(1);
+    } finally {
+      await hourlyServer.stop();
+    }
   });
 
   it('honours Retry-After on 429 and 503 up to its cap, and retries a 408 only for idempotent calls', () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { skipWhen } from './skip-reason.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signInAtProvider, startOidcProvider, type OidcTestProvider } from './oidc-provider.js';
 
@@ -81,7 +82,7 @@ async function failureOf(fn: () => Promise<unknown>): Promise<{ name: string; co
   throw new Error('expected a failure');
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('a real OpenID provider for tests, used the way the server uses openid-client', () => {
+describe('a real OpenID provider for tests, used the way the server uses openid-client', skipWhen(existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}`), () => {
   let provider: OidcTestProvider;
   let target: Awaited<ReturnType<typeof startRedirectTarget>>;
   let browser: Browser;
