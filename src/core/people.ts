@@ -176,13 +176,18 @@ export class PeopleService {
   /**
    * Records a refused sign-in as `auth.refused` with the reason as its code:
    * in the person's workspaces when the person is known, else in every
-   * workspace of the deployment (the first 100), for their owners to see.
+   * workspace (the first 100) of a deployment with one account, for their
+   * owners to see.
    */
   async refuse(reason: SignInRefusal, ip: string | null, profileId: string | null = null): Promise<SignInResult> {
     const now = this.clock();
+    // Nobody's workspace may learn of another account's sign-ins: an unknown person's refusal goes to the
+    // deployment's workspaces only when it has a single account.
     const workspaces = profileId
       ? (await this.store.listMembershipsOf(profileId)).map(({ workspace }) => workspace)
-      : await this.store.listWorkspaces({ order: 'asc', after: null, limit: 100 });
+      : (await this.store.listAccounts(2)).length === 1
+        ? await this.store.listWorkspaces({ order: 'asc', after: null, limit: 100 })
+        : [];
     const events: AuditEvent[] = workspaces.map((workspace) => ({
       id: newId('evt', now),
       workspaceId: workspace.id,
