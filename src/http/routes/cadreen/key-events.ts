@@ -67,8 +67,14 @@ export function cadreenVerifierRoutes(app: FastifyInstance, cadreen: Cadreen): v
       const from = lastEventIdOf(request);
       const raw = reply.raw;
       let cut = false;
+      // Events that arrive while the stream is being opened wait until its head and first frames are out.
+      let held: string[] | undefined = [];
       const write = (text: string) => {
         if (cut) return;
+        if (held) {
+          held.push(text);
+          return;
+        }
         raw.write(text);
         // A client that does not read is cut off rather than buffered without end.
         if (raw.writableLength > MAX_BUFFERED_BYTES) stop();
@@ -93,9 +99,15 @@ export function cadreenVerifierRoutes(app: FastifyInstance, cadreen: Cadreen): v
       });
       streams.add(stop);
       request.raw.once('close', stop);
+      raw.once('close', stop);
+      // A client gone while the stream was being opened has closed already: nothing would call stop.
+      if (request.raw.destroyed || raw.destroyed) stop();
+      const live = held;
+      held = undefined;
       write(`retry: 1000\nevent: ready\ndata: ${JSON.stringify({ last_event_id: start.latest })}\n\n`);
       if (start.reset) write(`id: ${start.latest}\nevent: reset\ndata: {}\n\n`);
       if (start.backlog.length > 0) write(start.backlog.map(frame).join(''));
+      for (const text of live) write(text);
     },
   });
 
