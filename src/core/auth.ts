@@ -158,10 +158,16 @@ export class Authenticator {
       const refusal = await this.unknown(client);
       return refusal.code === 'auth_invalid' ? { ...refusal, message: 'the session has ended: sign in again' } : refusal;
     }
-    const rateLimit = await this.limiter.consume([{ name: 'key', id: person.profileId, policy: this.config.defaults.perKey }], options.cost);
-    return rateLimit.allowed
-      ? { ok: true, principal: person, rateLimit }
-      : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
+    return this.chargeCaller(person, { name: 'key', id: person.profileId, policy: this.config.defaults.perKey }, options.cost);
+  }
+
+  /** Admits a caller that is not a key (the admin, a verifier, a person) once its own bucket has room for `cost`. */
+  private chargeCaller(principal: Principal, bucket: RateLimitBucket, cost: number): MaybePromise<AuthOutcome> {
+    return then(this.limiter.consume([bucket], cost), (rateLimit): AuthOutcome =>
+      rateLimit.allowed
+        ? { ok: true, principal, rateLimit }
+        : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
+    );
   }
 
   /**
@@ -175,18 +181,10 @@ export class Authenticator {
     if (token === null) return { ok: false, code: 'auth_missing', message: DENIAL_MESSAGES.auth_missing };
     const { adminToken } = this.config;
     if (adminToken !== undefined && !hasValidKeyFormat(token, this.config.keyPrefix) && secretsEqual(token, adminToken)) {
-      return then(this.limiter.consume([{ name: 'key', id: 'admin', policy: this.config.defaults.perKey }], options.cost), (rateLimit): AuthOutcome =>
-        rateLimit.allowed
-          ? { ok: true, principal: { kind: 'admin' }, rateLimit }
-          : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
-      );
+      return this.chargeCaller({ kind: 'admin' }, { name: 'key', id: 'admin', policy: this.config.defaults.perKey }, options.cost);
     }
     if (this.isVerifierToken(token)) {
-      return then(this.limiter.consume([{ name: 'key', id: 'verifier', policy: VERIFIER_LIMIT }], options.cost), (rateLimit): AuthOutcome =>
-        rateLimit.allowed
-          ? { ok: true, principal: { kind: 'verifier' }, rateLimit }
-          : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
-      );
+      return this.chargeCaller({ kind: 'verifier' }, { name: 'key', id: 'verifier', policy: VERIFIER_LIMIT }, options.cost);
     }
     const now = this.clock();
     return then(this.resolve(token, now, options.ip ?? 'local'), (resolution) => this.admit(resolution, options, now));
@@ -211,11 +209,7 @@ export class Authenticator {
     if (!found) return undefined;
     const entry = cachedKeyOf(found);
     if (!this.check(entry, this.clock()).ok) return undefined;
-    const limits = effectiveLimits(entry, this.config.defaults);
-    const buckets: RateLimitBucket[] = [
-      { name: 'key', id: entry.id, policy: limits.perKey.policy },
-      { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
-    ];
+    const buckets = this.bucketsOf(entry);
     // What is left is read, then charged (all or none, so never past a limit).
     let granted = 0;
     let after: RateLimitWindow[] = [];
@@ -232,7 +226,7 @@ export class Authenticator {
     // Retry when every spent window has reset; with room left, the next lease is due when the first window resets.
     const spent = after.filter((window) => window.remaining === 0);
     const resetSeconds = spent.length > 0 ? Math.max(...spent.map((w) => w.resetSeconds)) : Math.min(...after.map((w) => w.resetSeconds));
-    return { keyId, granted, limit: Math.min(limits.perKey.policy.limit, limits.workspace.policy.limit), resetSeconds };
+    return { keyId, granted, limit: Math.min(...buckets.map((bucket) => bucket.policy.limit)), resetSeconds };
   }
 
   /**
@@ -346,14 +340,16 @@ export class Authenticator {
 
   /** Charges a call to the key's limit and its workspace's budget, both or neither. */
   private charge(entry: CachedKey, cost: number): MaybePromise<RateLimitDecision> {
+    return this.limiter.consume(this.bucketsOf(entry), cost);
+  }
+
+  /** A key's limit and its workspace's budget, as the buckets a call to it is charged to. */
+  private bucketsOf(entry: CachedKey): RateLimitBucket[] {
     const limits = effectiveLimits(entry, this.config.defaults);
-    return this.limiter.consume(
-      [
-        { name: 'key', id: entry.id, policy: limits.perKey.policy },
-        { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
-      ],
-      cost,
-    );
+    return [
+      { name: 'key', id: entry.id, policy: limits.perKey.policy },
+      { name: 'workspace', id: entry.workspaceId, policy: limits.workspace.policy },
+    ];
   }
 
   private recordRefusal(entry: CachedKey, code: DenialCode, ip: string | undefined, now: Millis): void {

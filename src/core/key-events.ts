@@ -57,12 +57,11 @@ export class KeyEventHub {
 
   /** Subscribes from `lastEventId` (null: from now on). */
   async subscribe(lastEventId: number | null, listener: (events: KeyEvent[]) => void): Promise<KeyEventStart> {
-    await this.start();
     const { latest: newest, prunedThrough } = await this.store.keyEventBounds();
-    if (this.listeners.size === 0) {
-      // Nobody followed the outbox meanwhile: catch up at once (a resuming client reads what it missed from the store).
-      this.latest = Math.max(this.latest!, newest);
-    } else if (newest > this.latest!) {
+    if (this.latest === undefined || this.listeners.size === 0) {
+      // Nobody follows the outbox here (yet, or any more): start at once from the newest (a resuming client reads what it missed from the store).
+      this.latest = Math.max(this.latest ?? 0, newest);
+    } else if (newest > this.latest) {
       this.poke();
     }
     await this.reading;
@@ -98,10 +97,6 @@ export class KeyEventHub {
     clearInterval(this.prune);
     this.listeners.clear();
     await Promise.all([this.reading, this.pruning]);
-  }
-
-  private async start(): Promise<void> {
-    if (this.latest === undefined) this.latest = (await this.store.keyEventBounds()).latest;
   }
 
   private async readNew(): Promise<void> {

@@ -23,11 +23,16 @@ const OUTBOX_TYPE: Partial<Record<AuditEvent['type'], KeyEventType>> = {
 export async function appendKeyEvent(trx: Transaction<Database>, event: AuditEvent): Promise<void> {
   const type = OUTBOX_TYPE[event.type];
   if (!type) return;
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) await sql`lock table key_events in share row exclusive mode`.execute(trx);
+  await lockForAppend(trx);
   await trx
     .insertInto('key_events')
     .values({ type, key_id: type === 'workspace.updated' ? null : event.keyId, workspace_id: event.workspaceId, created_at: event.createdAt })
     .execute();
+}
+
+/** Holds other appenders off until this transaction ends (PostgreSQL; SQLite has one writer anyway). */
+async function lockForAppend(trx: Transaction<Database>): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) await sql`lock table key_events in share row exclusive mode`.execute(trx);
 }
 
 /** Reading and pruning the outbox. */
@@ -64,7 +69,7 @@ export class SqlOutbox {
   recordExpiries(from: Millis, to: Millis): Promise<number> {
     return this.run(() =>
       this.db.transaction().execute(async (trx) => {
-        if (trx.getExecutor().adapter instanceof PostgresAdapter) await sql`lock table key_events in share row exclusive mode`.execute(trx);
+        await lockForAppend(trx);
         const expired = await trx
           .selectFrom('api_keys')
           .select(['id', 'workspace_id', 'expires_at'])

@@ -100,6 +100,8 @@ describe('people sign in with an OpenID provider (a real one, through its own pa
   it('an invited person signs in, gets a HttpOnly SameSite=Lax cookie, and what they do carries their name', async () => {
     const { context, page } = await signInAs('colleague');
     const session = (await context.cookies(service.base)).find((cookie) => cookie.name === 'cadreen_session')!;
+    // The spent OpenID transaction's cookie is gone with the same answer that set the session.
+    expect((await context.cookies()).some((cookie) => cookie.name === 'cadreen_oidc')).toBe(false);
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
 
     const created = await page.evaluate(async ([base, ws]) => {

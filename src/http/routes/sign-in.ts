@@ -48,6 +48,7 @@ export function signInRoutes(app: FastifyInstance, cadreen: Cadreen, options: { 
   const oidc = options.oidc ? new OidcClient(options.oidc, `${base}/auth/oidc/callback`) : undefined;
   const dashboard = `${base}/dashboard/`;
 
+  /** Sets the session cookie (Fastify adds it to any set before) and goes to the dashboard. */
   const signedIn = (reply: FastifyReply, token: string, status: 302 | 303) =>
     reply
       .header('set-cookie', cookie(SESSION_COOKIE, token, { secure, maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000 }))
@@ -126,12 +127,8 @@ export function signInRoutes(app: FastifyInstance, cadreen: Cadreen, options: { 
         const identity = await oidc.finish(query, sealed);
         const result = await cadreen.people.signInWithIdentity(identity, request.ip);
         if (!result.ok) return backToSignIn(reply, result.reason);
-        // Both cookies: the session, and the spent transaction removed.
-        reply.header('set-cookie', [
-          cookie(OIDC_COOKIE, '', { secure, path: OIDC_COOKIE_PATH, maxAgeSeconds: 0 }),
-          cookie(SESSION_COOKIE, result.token, { secure, maxAgeSeconds: SESSION_ABSOLUTE_MS / 1000 }),
-        ]);
-        return reply.header('cache-control', 'no-store').redirect(dashboard, 302);
+        // The spent transaction's cookie, removed above, goes with the session's.
+        return signedIn(reply, result.token, 302);
       } catch (error) {
         if (!(error instanceof OidcFailure)) throw error;
         await cadreen.people.refuse(error.reason, request.ip);
