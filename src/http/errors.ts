@@ -16,7 +16,11 @@ function fieldProblems(problems: AjvProblem[], context: string | undefined): Fie
     const extra = (problem.params.additionalProperty ?? problem.params.missingProperty) as string | undefined;
     const field = [path, extra].filter(Boolean).join('.') || context || 'body';
     const message =
-      problem.keyword === 'additionalProperties' ? 'unknown field' : (problem.message ?? 'is invalid');
+      problem.keyword === 'additionalProperties'
+        ? 'unknown field'
+        : problem.keyword === 'minLength' && problem.params.limit === 1
+          ? 'must not be empty'
+          : (problem.message ?? 'is invalid');
     return { field, message };
   });
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AUDIT_EVENT_TYPES, KEY_STATUSES, ROLES } from '../../core/model.js';
-import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, StringEnum, Timestamp } from './common.js';
+import { Cursor, Description, ExternalId, Labels, Limit, Name, Nullable, PathId, StringEnum, Timestamp } from './common.js';
 
 /** Schemas of the Cadreen dialect (`/api/v1/maas/…`, `/api/v1/cadreen/…`): snake_case. */
 
@@ -157,10 +157,7 @@ export type AddMemberBody = Static<typeof AddMemberBody>;
 export const UpdateMemberBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 export type UpdateMemberBody = Static<typeof UpdateMemberBody>;
 
-export const MemberParams = Type.Object(
-  { workspace_id: Type.String({ maxLength: 64 }), profile_id: Type.String({ maxLength: 64 }) },
-  { additionalProperties: false },
-);
+export const MemberParams = Type.Object({ workspace_id: PathId, profile_id: PathId }, { additionalProperties: false });
 export type MemberParams = Static<typeof MemberParams>;
 
 export const MeResponse = Type.Object({

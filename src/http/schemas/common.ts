@@ -46,12 +46,11 @@ export const Limit = (max: number, fallback: number) =>
   Type.Integer({ minimum: 1, maximum: max, default: fallback, description: `Page size (1–${max}, default ${fallback})` });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: 'Cursor from the previous page' });
 
-export const WorkspaceIdParam = Type.Object({ workspace_id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
-export const KeyIdParams = Type.Object(
-  { workspace_id: Type.String({ maxLength: 64 }), key_id: Type.String({ maxLength: 64 }) },
-  { additionalProperties: false },
-);
-export const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+/** An id in the path: an empty segment (`/workspaces//api-keys`) is `invalid_request` naming the parameter, not a lookup. */
+export const PathId = Type.String({ minLength: 1, maxLength: 64 });
+export const WorkspaceIdParam = Type.Object({ workspace_id: PathId }, { additionalProperties: false });
+export const KeyIdParams = Type.Object({ workspace_id: PathId, key_id: PathId }, { additionalProperties: false });
+export const IdParam = Type.Object({ id: PathId }, { additionalProperties: false });
 
 /** The error responses every authenticated route may answer with, for the OpenAPI document. */
 export const AUTHENTICATED_ERRORS = {
