@@ -1,12 +1,25 @@
-import type { Workspace } from '@cadreen/sdk';
+import type { RateLimit, WireWorkspace, Workspace } from '@cadreen/sdk';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, clientFor, printJson, printTable, withClientOptions, type ClientOptions } from './client.js';
 
-function printWorkspaces(workspaces: Workspace[], format: ClientOptions['format'], asJson: unknown): void {
-  if (format === 'json') return printJson(asJson);
+const wireLimit = (r: RateLimit) => ({ limit: r.limit, window_seconds: r.windowSeconds, source: r.source });
+
+/** A workspace as the API answers it (snake_case, the API's field order): what `--format json` prints. */
+const toWire = (w: Workspace): WireWorkspace => ({
+  id: w.id,
+  account_id: w.accountId,
+  name: w.name,
+  created_at: w.createdAt,
+  rate_limit: wireLimit(w.rateLimit),
+  workspace_rate_limit: wireLimit(w.workspaceRateLimit),
+});
+
+/** `--format json` prints the API's JSON for `asJson(workspaces in the API's shape)`; otherwise a table. */
+function printWorkspaces(workspaces: Workspace[], format: ClientOptions['format'], asJson: (wire: WireWorkspace[]) => unknown): void {
+  if (format === 'json') return printJson(asJson(workspaces.map(toWire)));
   printTable(
     ['NAME', 'ID', 'ACCOUNT', 'RATE LIMIT', 'CREATED'],
-    workspaces.map((w) => [w.name, w.id, w.account_id, `${w.rate_limit.limit}/${w.rate_limit.window_seconds}s`, w.created_at]),
+    workspaces.map((w) => [w.name, w.id, w.accountId, `${w.rateLimit.limit}/${w.rateLimit.windowSeconds}s`, w.createdAt]),
   );
 }
 
@@ -19,8 +32,8 @@ export function workspacesCommand(program: Command): void {
     .option('--account-id <id>', 'account (optional while there is one)')
     .action(
       action(async (options: ClientOptions & { name: string; accountId?: string }) => {
-        const workspace = await clientFor(options).workspaces.create({ name: options.name, ...(options.accountId ? { account_id: options.accountId } : {}) });
-        printWorkspaces([workspace], options.format, workspace);
+        const workspace = await clientFor(options).workspaces.create({ name: options.name, ...(options.accountId ? { accountId: options.accountId } : {}) });
+        printWorkspaces([workspace], options.format, ([wire]) => wire);
       }),
     );
 
@@ -40,10 +53,10 @@ export function workspacesCommand(program: Command): void {
         if (options.all) {
           const all: Workspace[] = [];
           for await (const workspace of pages) all.push(workspace);
-          return printWorkspaces(all, options.format, { workspaces: all, count: all.length, next_cursor: null });
+          return printWorkspaces(all, options.format, (wire) => ({ workspaces: wire, count: wire.length, next_cursor: null }));
         }
         const page = await pages;
-        printWorkspaces(page.items, options.format, { workspaces: page.items, count: page.total, next_cursor: page.nextCursor ?? null });
+        printWorkspaces(page.items, options.format, (wire) => ({ workspaces: wire, count: page.total, next_cursor: page.nextCursor ?? null }));
       }),
     );
 }

@@ -19,6 +19,8 @@ import {
   type Me,
   type Member,
   type MemberProfile,
+  type RateLimit,
+  type Workspace,
 } from '../../packages/sdk/src/index.js';
 
 /** The language-neutral SDK specification in sdks/conformance/cases.json, run on the TypeScript SDK. */
@@ -83,6 +85,17 @@ const meJson = (me: Me) => ({
   memberships: me.memberships.map((m) => ({ workspace_id: m.workspaceId, workspace_name: m.workspaceName, role: m.role })),
 });
 
+/** The SDK's camelCase workspace back in the API's JSON shape. */
+const limitJson = (r: RateLimit) => ({ limit: r.limit, window_seconds: r.windowSeconds, source: r.source });
+const workspaceJson = (w: Workspace) => ({
+  id: w.id,
+  account_id: w.accountId,
+  name: w.name,
+  created_at: w.createdAt,
+  rate_limit: limitJson(w.rateLimit),
+  workspace_rate_limit: limitJson(w.workspaceRateLimit),
+});
+
 /** Performs one neutral call with the TypeScript SDK and returns the API-shaped result. */
 async function perform(client: Cadreen, call: string, args: Json): Promise<Json> {
   switch (call) {
@@ -122,7 +135,7 @@ async function perform(client: Cadreen, call: string, args: Json): Promise<Json>
       return { items: page.items, total: page.total };
     }
     case 'workspaces.create':
-      return client.workspaces.create({ name: args.name });
+      return workspaceJson(await client.workspaces.create({ name: args.name }));
     case 'workspaces.list': {
       let count = 0;
       for await (const _ of client.workspaces.list()) count++;

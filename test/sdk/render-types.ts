@@ -5,7 +5,10 @@
 
 type Schema = Record<string, any>;
 
-/** The SDK type name → where its schema sits in the OpenAPI document. */
+/**
+ * The SDK type name → where its schema sits in the OpenAPI document. `Wire…` types are the API's
+ * snake_case shapes, which the SDK renames to its camelCase (packages/sdk/src/workspaces.ts).
+ */
 export const SDK_TYPES: Record<string, { path: string; method: string; part: 'response' | 'body' | 'query'; status?: string }> = {
   APIKey: { path: '/v1/api_keys/{id}', method: 'get', part: 'response', status: '200' },
   APIKeyList: { path: '/v1/api_keys', method: 'get', part: 'response', status: '200' },
@@ -19,11 +22,11 @@ export const SDK_TYPES: Record<string, { path: string; method: string; part: 're
   Health: { path: '/api/v1/cadreen/health', method: 'get', part: 'response', status: '200' },
   VerifyParams: { path: '/api/v1/cadreen/keys/verify', method: 'post', part: 'body' },
   Verification: { path: '/api/v1/cadreen/keys/verify', method: 'post', part: 'response', status: '200' },
-  Workspace: { path: '/api/v1/maas/workspaces/{workspace_id}', method: 'get', part: 'response', status: '200' },
-  WorkspaceList: { path: '/api/v1/maas/workspaces', method: 'get', part: 'response', status: '200' },
+  WireWorkspace: { path: '/api/v1/maas/workspaces/{workspace_id}', method: 'get', part: 'response', status: '200' },
+  WireWorkspaceList: { path: '/api/v1/maas/workspaces', method: 'get', part: 'response', status: '200' },
   WorkspaceListParams: { path: '/api/v1/maas/workspaces', method: 'get', part: 'query' },
-  WorkspaceCreateParams: { path: '/api/v1/maas/workspaces', method: 'post', part: 'body' },
-  WorkspaceUpdateParams: { path: '/api/v1/maas/workspaces/{workspace_id}', method: 'patch', part: 'body' },
+  WireWorkspaceCreateParams: { path: '/api/v1/maas/workspaces', method: 'post', part: 'body' },
+  WireWorkspaceUpdateParams: { path: '/api/v1/maas/workspaces/{workspace_id}', method: 'patch', part: 'body' },
   ErrorBody: { path: '/api/v1/cadreen/health', method: 'get', part: 'response', status: '401' },
 };
 

@@ -119,6 +119,41 @@ describe('TypeScript SDK', () => {
     expect(events.items.map((e) => e.type)).toEqual(['key.created', 'workspace.created']);
   });
 
+  it('creates, gets, lists and updates workspaces in camelCase, sending the API snake_case, and null clears a limit', async () => {
+    const bodies: unknown[] = [];
+    const recording: typeof fetch = (input, init) => {
+      if (init?.body) bodies.push(JSON.parse(String(init.body)));
+      return fetch(input, init);
+    };
+    const admin = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl, fetch: recording });
+    // The workspace made by init has the deployment's defaults.
+    const { accountId, rateLimit: keyDefault, workspaceRateLimit: workspaceDefault } = (await admin.workspaces.list()).items[0]!;
+    expect(keyDefault).toEqual({ limit: 100000, windowSeconds: 60, source: 'default' });
+    const created = await admin.workspaces.create({ name: 'sdk-limits', accountId, rateLimit: { limit: 10, windowSeconds: 60 } });
+    expect(bodies[0]).toEqual({ name: 'sdk-limits', account_id: accountId, rate_limit: { limit: 10, window_seconds: 60 } });
+    expect(created).toEqual({
+      id: expect.stringMatching(/^ws_/),
+      accountId,
+      name: 'sdk-limits',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      rateLimit: { limit: 10, windowSeconds: 60, source: 'workspace' },
+      workspaceRateLimit: { ...workspaceDefault, source: 'default' },
+    });
+    const updated = await admin.workspaces.update(created.id, { rateLimit: null, workspaceRateLimit: { limit: 500, windowSeconds: 10 } });
+    expect(bodies[1]).toEqual({ rate_limit: null, workspace_rate_limit: { limit: 500, window_seconds: 10 } });
+    expect(updated.rateLimit).toEqual(keyDefault);
+    expect(updated.workspaceRateLimit).toEqual({ limit: 500, windowSeconds: 10, source: 'workspace' });
+    expect(await admin.workspaces.get(created.id)).toEqual(updated);
+    const renamed = await admin.workspaces.update(created.id, { name: 'sdk-renamed' });
+    expect(bodies[2]).toEqual({ name: 'sdk-renamed' });
+    expect(renamed).toMatchObject({ name: 'sdk-renamed', workspaceRateLimit: { limit: 500, source: 'workspace' } });
+    const page = await admin.workspaces.list({ limit: 1 });
+    expect(page.items).toHaveLength(1);
+    expect(page.total).toBeGreaterThanOrEqual(2);
+    expect(page.hasNextPage()).toBe(true);
+    expect((await page.getNextPage()).items[0]!.id).not.toBe(page.items[0]!.id);
+  });
+
   it('adds, lists, changes and removes the members of a workspace, in camelCase, with the sign-in link', async () => {
     const admin = new Cadreen({ apiKey: ADMIN, baseURL: server.baseUrl });
     const { id: ws } = await admin.workspaces.create({ name: 'sdk-people' });

@@ -71,7 +71,8 @@ describe('Verifier conformance (sdks/conformance/verifier-cases.json): TypeScrip
       const baseURL = vars.base_url!;
       const admin = new Cadreen({ apiKey: vars.admin_token!, baseURL, maxRetries: 0 });
       const settings = { ...SPEC.defaults.workspace, ...spec.workspace };
-      const workspace = await admin.workspaces.create({ name: `verifier-case-${index}`, rate_limit: settings.rate_limit });
+      const { limit, window_seconds: windowSeconds } = settings.rate_limit;
+      const workspace = await admin.workspaces.create({ name: `verifier-case-${index}`, rateLimit: { limit, windowSeconds } });
       const inWorkspace = new Cadreen({ apiKey: vars.admin_token!, baseURL, workspaceId: workspace.id, maxRetries: 0 });
       const caseVars: Record<string, string> = { ...vars, ws_id: workspace.id };
       const keyIds: Record<string, string> = {};
@@ -145,7 +146,7 @@ describe('Verifier conformance (sdks/conformance/verifier-cases.json): TypeScrip
               await inWorkspace.apiKeys.rotate(keyIds[raw.key]!);
               break;
             case 'set_rate_limit':
-              await admin.workspaces.update(workspace.id, { rate_limit: { limit: step.limit, window_seconds: step.window_seconds } });
+              await admin.workspaces.update(workspace.id, { rateLimit: { limit: step.limit, windowSeconds: step.window_seconds } });
               break;
             case 'proxy':
               proxy.setState(step.state as ProxyState);

@@ -269,7 +269,7 @@ describe('Verifier against a real Cadreen', () => {
   }
 
   it('leases: three verifiers hammering one key limited to 100 per 60 s admit at most 100 and at least 90', async () => {
-    const workspace = await admin.workspaces.create({ name: 'hammered', rate_limit: { limit: 100, window_seconds: 60 } });
+    const workspace = await admin.workspaces.create({ name: 'hammered', rateLimit: { limit: 100, windowSeconds: 60 } });
     const key = await newKey('hammered', workspace.id);
     const { admitted, refusals } = await hammer([key.token]);
     console.log(`key limit 100/60 s, three verifiers: ${admitted} admitted`);
@@ -284,8 +284,8 @@ describe('Verifier against a real Cadreen', () => {
   it('leases: the workspace budget holds the same way across keys and verifiers', async () => {
     const workspace = await admin.workspaces.create({
       name: 'budgeted',
-      rate_limit: { limit: 100_000, window_seconds: 60 },
-      workspace_rate_limit: { limit: 100, window_seconds: 60 },
+      rateLimit: { limit: 100_000, windowSeconds: 60 },
+      workspaceRateLimit: { limit: 100, windowSeconds: 60 },
     });
     const keys = await Promise.all(['budget-a', 'budget-b', 'budget-c'].map((name) => newKey(name, workspace.id)));
     const { admitted, refusals } = await hammer(keys.map((key) => key.token));
@@ -343,7 +343,7 @@ describe('Verifier against a real Cadreen', () => {
       const { urls, close } = await apps(verifier);
       try {
         const key = await newKey('middleware');
-        const limitedWorkspace = await admin.workspaces.create({ name: 'one-call', rate_limit: { limit: 2, window_seconds: 3600 } });
+        const limitedWorkspace = await admin.workspaces.create({ name: 'one-call', rateLimit: { limit: 2, windowSeconds: 3600 } });
         const limited = await newKey('limited', limitedWorkspace.id);
         const revoked = await newKey('revoked');
         await admin.apiKeys.revoke(revoked.id);

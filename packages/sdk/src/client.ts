@@ -1,8 +1,9 @@
 import { ConfigurationError } from './errors.js';
 import type { Health, Verification } from './generated/api-types.js';
 import { type Me, Members, toMe } from './members.js';
-import { APIKeys, AuditEvents, Workspaces } from './resources.js';
+import { APIKeys, AuditEvents } from './resources.js';
 import { Transport } from './transport.js';
+import { Workspaces } from './workspaces.js';
 
 export interface CadreenOptions {
   /** An API key (or the admin token). Defaults to the CADREEN_API_KEY environment variable. */

@@ -15,6 +15,15 @@ export type {
   Membership,
   ProfileType,
 } from './members.js';
+export type {
+  RateLimit,
+  RateLimitParams,
+  RateLimitSource,
+  Workspace,
+  WorkspaceCreateParams,
+  WorkspaceListParams,
+  WorkspaceUpdateParams,
+} from './workspaces.js';
 export type { AuditActor, AuditEvent, AuditEventListParams, AuditEventType } from './resources.js';
 export { Verifier, type CadreenCaller, type VerifierEvents, type VerifierOptions, type VerifyRefusalCode, type VerifyResult } from './verifier.js';
 export { DEFAULT_KEY_PREFIX, hasValidKeyFormat } from './key-format.js';

@@ -8,11 +8,6 @@ import type {
   APIKeyUpdateParams,
   AuditEventList,
   AuditEventListParams as GeneratedAuditEventListParams,
-  Workspace,
-  WorkspaceCreateParams,
-  WorkspaceList,
-  WorkspaceListParams,
-  WorkspaceUpdateParams,
 } from './generated/api-types.js';
 import type { ProfileType } from './members.js';
 import { Page, PagePromise } from './pagination.js';
@@ -102,35 +97,6 @@ export class APIKeys {
   /** Revokes a key (idempotent) and returns it. */
   revoke(id: string): Promise<APIKey> {
     return this.transport.request({ method: 'DELETE', path: path`/v1/api_keys/${id}` });
-  }
-}
-
-/** Workspaces, for the admin token. */
-export class Workspaces {
-  constructor(private readonly transport: Transport) {}
-
-  create(params: WorkspaceCreateParams): Promise<Workspace> {
-    return this.transport.request({ method: 'POST', path: '/api/v1/maas/workspaces', body: params });
-  }
-
-  list(params: WorkspaceListParams = {}): PagePromise<Workspace> {
-    const fetchPage = async (cursor?: string): Promise<Page<Workspace>> => {
-      const response = await this.transport.request<WorkspaceList>({
-        method: 'GET',
-        path: '/api/v1/maas/workspaces',
-        query: { ...params, ...(cursor ? { cursor } : {}) },
-      });
-      return new Page({ items: response.workspaces, nextCursor: response.next_cursor ?? undefined, total: response.count }, fetchPage);
-    };
-    return new PagePromise(() => fetchPage(params.cursor));
-  }
-
-  get(id: string): Promise<Workspace> {
-    return this.transport.request({ method: 'GET', path: path`/api/v1/maas/workspaces/${id}` });
-  }
-
-  update(id: string, params: WorkspaceUpdateParams): Promise<Workspace> {
-    return this.transport.request({ method: 'PATCH', path: path`/api/v1/maas/workspaces/${id}`, body: params });
   }
 }
 

@@ -174,7 +174,7 @@ export type Verification = {
   grace_until?: string | null;
 };
 
-export type Workspace = {
+export type WireWorkspace = {
   id: string;
   account_id: string;
   name: string;
@@ -194,8 +194,8 @@ export type Workspace = {
   };
 };
 
-export type WorkspaceList = {
-  workspaces: Array<Workspace>;
+export type WireWorkspaceList = {
+  workspaces: Array<WireWorkspace>;
   count: number;
   next_cursor: string | null;
 };
@@ -207,7 +207,7 @@ export type WorkspaceListParams = {
   cursor?: string;
 };
 
-export type WorkspaceCreateParams = {
+export type WireWorkspaceCreateParams = {
   /** Human-readable name */
   name: string;
   account_id?: string;
@@ -221,7 +221,7 @@ export type WorkspaceCreateParams = {
   } | null;
 };
 
-export type WorkspaceUpdateParams = {
+export type WireWorkspaceUpdateParams = {
   /** Human-readable name */
   name?: string;
   rate_limit?: {
