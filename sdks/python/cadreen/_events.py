@@ -127,7 +127,7 @@ class EventStream:
                 body = response.read(4096)
                 raise _Refused(f"the server answered {response.status} {_error_code(body)}".rstrip())
             def read(size: int) -> bytes:
-                chunk = response.read1(size)
+                chunk: bytes = response.read1(size)
                 self.last_heard = time.monotonic()
                 return chunk
 

@@ -21,7 +21,7 @@ MAX_RETRY_AFTER_SECONDS = 60
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with ±25 % jitter: 0.5 s, 1 s, 2 s … capped at 8 s."""
-    base = min(8.0, 0.5 * 2**attempt)
+    base: float = min(8.0, 0.5 * 2.0**attempt)
     return base * (0.75 + random.random() * 0.5)
 
 

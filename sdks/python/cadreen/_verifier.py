@@ -15,12 +15,13 @@ import urllib.error
 import urllib.request
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, cast
 
 from ._errors import ConfigurationError, NotFoundError, ServiceUnavailableError, error_from_response
 from ._events import EventStream, StreamListener
 from ._key_format import DEFAULT_KEY_PREFIX, has_valid_key_format
 from ._transport import USER_AGENT, parse_retry_after
+from ._types import Verification
 
 logger = logging.getLogger("cadreen")
 
@@ -177,13 +178,16 @@ class Verifier(StreamListener):
         """How many keys are held in memory."""
         return len(self._cache)
 
-    def verify(self, header_or_key: Optional[str]) -> JSON:
+    def verify(self, header_or_key: Optional[str]) -> Verification:
         """Verifies ``"Bearer <key>"`` or a bare key.
 
         Returns ``{"valid": True, "workspace_id", "key_id", "status", "ratelimit", "expires_at", "grace_until"}``
         or ``{"valid": False, "code", ...}`` (``auth_missing``, ``auth_invalid``, ``auth_revoked``,
         ``auth_rotating``, ``rate_limited`` with ``retry_after`` in seconds). Raises ``ServiceUnavailableError``
         when the answer needs the server and the server cannot be reached (network error or 5xx)."""
+        return cast(Verification, self._verify(header_or_key))
+
+    def _verify(self, header_or_key: Optional[str]) -> JSON:
         key = bearer_key(header_or_key)
         if key is None:
             return {"valid": False, "code": "auth_missing"}
@@ -415,7 +419,8 @@ class Verifier(StreamListener):
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+                answer: JSON = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as error:
             raw = error.read()
             try:

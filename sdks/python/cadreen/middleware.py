@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple, cast
 
 from ._verifier import Verifier
 
@@ -73,7 +73,7 @@ def _caller(result: Dict[str, Any]) -> Dict[str, Any]:
 def _verify(verifier: Verifier, header: Optional[str]) -> Optional[Dict[str, Any]]:
     """The verifier's answer, or None when it could not reach Cadreen (logged; answered with 503)."""
     try:
-        return verifier.verify(header)
+        return cast(Dict[str, Any], verifier.verify(header))
     except Exception as error:  # noqa: BLE001 - any failure to verify is refused, never admitted
         logger.warning("cadreen middleware: could not verify a key: %s", error)
         return None

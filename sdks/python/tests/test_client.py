@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import unittest
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Callable, Dict, List, Tuple
 from unittest import mock
@@ -182,6 +183,76 @@ class PagingTest(unittest.TestCase):
         finally:
             stub.close()
 
+
+    def test_audit_events_follow_cursors_with_the_type_and_page_size_asked(self) -> None:
+        pages = {
+            None: {"items": [{"id": "evt_2", "type": "key.created", "createdAt": "2030-01-01T00:00:02.000Z"}], "pagination": {"nextCursor": "c1"}},
+            "c1": {"items": [{"id": "evt_1", "type": "key.created", "createdAt": "2030-01-01T00:00:01.000Z"}], "pagination": {}},
+        }
+
+        def answer(method: str, path: str, body: Any) -> Answer:
+            match = re.search(r"cursor=([^&]+)", path)
+            return 200, {}, pages[match.group(1) if match else None]
+
+        stub = StubServer(answer)
+        try:
+            client = client_for(stub)
+            self.assertEqual([event["id"] for event in client.audit_events.list(limit=1, type="key.created")], ["evt_2", "evt_1"])
+            self.assertEqual([path.split("?")[0] for _, path, _ in stub.requests], ["/v1/audit_events", "/v1/audit_events"])
+            for _, path, _ in stub.requests:
+                self.assertIn("limit=1", path)
+                self.assertIn("type=key.created", path)
+            page = client.audit_events.list_page()
+            self.assertEqual((page.next_cursor, page.total, len(page)), ("c1", None, 1))
+            self.assertEqual(stub.requests[-1][1], "/v1/audit_events")
+        finally:
+            stub.close()
+
+
+class NotGivenTest(unittest.TestCase):
+    def test_is_one_falsy_sentinel_that_survives_copies(self) -> None:
+        import copy
+        import pickle
+
+        self.assertIs(cadreen.NotGiven(), cadreen.NOT_GIVEN)
+        self.assertIs(copy.deepcopy(cadreen.NOT_GIVEN), cadreen.NOT_GIVEN)
+        self.assertIs(pickle.loads(pickle.dumps(cadreen.NOT_GIVEN)), cadreen.NOT_GIVEN)
+        self.assertFalse(cadreen.NOT_GIVEN)
+        self.assertEqual(repr(cadreen.NOT_GIVEN), "NOT_GIVEN")
+
+    def test_update_sends_only_the_fields_given_and_none_as_null(self) -> None:
+        stub = StubServer(lambda method, path, body: (200, {}, {"id": "x"}))
+        try:
+            client = client_for(stub)
+            client.api_keys.update("key_1", name="renamed")
+            client.api_keys.update("key_1", description=None, expires_at=None, labels=None, external_id=None)
+            client.api_keys.update("key_1", expires_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+            client.workspaces.update("ws_1", rate_limit=None)
+            client.workspaces.update("ws_1", name="n", workspace_rate_limit={"limit": 5, "window_seconds": 60})
+            self.assertEqual(
+                [(method, path, body) for method, path, body in stub.requests],
+                [
+                    ("PATCH", "/v1/api_keys/key_1", {"metadata": {"name": "renamed"}, "spec": {}}),
+                    ("PATCH", "/v1/api_keys/key_1", {"metadata": {"labels": None, "externalId": None}, "spec": {"description": None, "expiresAt": None}}),
+                    ("PATCH", "/v1/api_keys/key_1", {"metadata": {}, "spec": {"expiresAt": "2030-01-02T03:04:05+00:00"}}),
+                    ("PATCH", "/api/v1/maas/workspaces/ws_1", {"rate_limit": None}),
+                    ("PATCH", "/api/v1/maas/workspaces/ws_1", {"name": "n", "workspace_rate_limit": {"limit": 5, "window_seconds": 60}}),
+                ],
+            )
+        finally:
+            stub.close()
+
+    def test_create_leaves_out_what_is_none(self) -> None:
+        stub = StubServer(lambda method, path, body: (201, {}, {"id": "x"}))
+        try:
+            client_for(stub).api_keys.create("k", description=None, expires_at=None)
+            client_for(stub).workspaces.create("w", rate_limit=None)
+            self.assertEqual(
+                [body for _, _, body in stub.requests],
+                [{"metadata": {"name": "k"}, "spec": {}}, {"name": "w"}],
+            )
+        finally:
+            stub.close()
 
 
 class MembersTest(unittest.TestCase):

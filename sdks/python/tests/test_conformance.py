@@ -61,7 +61,8 @@ def perform(client: cadreen.Cadreen, call: str, args: Dict[str, Any]) -> Any:
     if call == "api_keys.get":
         return client.api_keys.get(args["id"], include_info=bool(args.get("include_info")))
     if call == "api_keys.update":
-        return client.api_keys.update(args["id"], name=args.get("name"), description=args.get("description"))
+        fields = {name: args[name] for name in ("name", "description", "labels", "external_id", "expires_at") if name in args}
+        return client.api_keys.update(args["id"], **fields)
     if call == "api_keys.rotate":
         return client.api_keys.rotate(args["id"], grace_period_seconds=args.get("grace_period_seconds"))
     if call == "api_keys.revoke":
@@ -94,6 +95,10 @@ def perform(client: cadreen.Cadreen, call: str, args: Dict[str, Any]) -> Any:
         return {"items": client.members.list_page(workspace_id=args.get("workspace_id"), limit=args.get("limit")).items}
     if call == "me":
         return client.me()
+    if call == "audit_events.list":
+        if args.get("all"):
+            return {"count": sum(1 for _ in client.audit_events.list(limit=args.get("limit"), type=args.get("type")))}
+        return {"items": client.audit_events.list_page(limit=args.get("limit"), type=args.get("type")).items}
     raise ValueError(f"unknown call {call}")
 
 

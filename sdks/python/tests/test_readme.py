@@ -59,6 +59,7 @@ class ReadmeTest(unittest.TestCase):
         result = subprocess.run([sys.executable, "-c", example.group(1)], env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("billing-worker ACTIVE", result.stdout)
+        self.assertRegex(result.stdout, r"key\.rotated key_\w+ \d{4}-")
         self.assertIn("auth_invalid 401 req_", result.stdout)
 
     def test_the_verifier_examples_admit_a_key_and_refuse_a_revoked_one(self) -> None:
