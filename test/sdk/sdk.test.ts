@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  APIUserAbortError,
   AuthenticationError,
   Cadreen,
   ConfigurationError,
@@ -89,6 +90,22 @@ describe('TypeScript SDK', () => {
     expect(first.items[0]!.metadata.name).toBe('bulk-000');
     const second = await first.getNextPage();
     expect(second.items[0]!.metadata.name).toBe('bulk-100');
+  });
+
+  it('stops walking pages with APIUserAbortError once the signal aborts, and answers calls with per-request options', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const walk = (async () => {
+      for await (const item of cadreen.apiKeys.list({ limit: 2 }, { signal: controller.signal })) {
+        seen.push(item.metadata.id);
+        if (seen.length === 2) controller.abort();
+      }
+    })();
+    await expect(walk).rejects.toBeInstanceOf(APIUserAbortError);
+    expect(seen).toHaveLength(2);
+    const live = new AbortController();
+    expect(await cadreen.health({ signal: live.signal, timeout: 10_000, maxRetries: 0 })).toMatchObject({ status: 'ok', workspace_id: workspaceId });
+    expect((await cadreen.apiKeys.list({ limit: 1 }, { signal: live.signal })).items).toHaveLength(1);
   });
 
   it('throws one error class per family, carrying code, status and request id', async () => {
@@ -270,6 +287,8 @@ describe('TypeScript SDK retries', () => {
       expect(retryDelayMs(status, 'GET', MAX_RETRY_AFTER_SECONDS, 0)).toBe(MAX_RETRY_AFTER_SECONDS * 1000);
       expect(retryDelayMs(status, 'GET', MAX_RETRY_AFTER_SECONDS + 1, 0)).toBeUndefined();
       expect(retryDelayMs(status, 'GET', undefined, 0)).toBeLessThanOrEqual(625);
+      expect(retryDelayMs(status, 'GET', 10, 0, 10)).toBe(10_000);
+      expect(retryDelayMs(status, 'GET', 11, 0, 10)).toBeUndefined();
     }
     for (const method of ['GET', 'PATCH', 'DELETE']) expect(retryDelayMs(408, method, undefined, 0)).toBeDefined();
     expect(retryDelayMs(408, 'POST', undefined, 0)).toBeUndefined();

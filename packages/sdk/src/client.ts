@@ -2,7 +2,7 @@ import { ConfigurationError } from './errors.js';
 import type { Health, Verification } from './generated/api-types.js';
 import { type Me, Members, toMe } from './members.js';
 import { APIKeys, AuditEvents } from './resources.js';
-import { Transport } from './transport.js';
+import { type RequestOptions, Transport, MAX_RETRY_AFTER_SECONDS, USER_AGENT } from './transport.js';
 import { Workspaces } from './workspaces.js';
 
 export interface CadreenOptions {
@@ -14,6 +14,11 @@ export interface CadreenOptions {
   timeout?: number;
   /** Retries on 429, 503 and safe network failures (default 2). */
   maxRetries?: number;
+  /**
+   * The longest `Retry-After` (429, 503) the client waits out before retrying, in seconds (default 60).
+   * An answer asking for longer is thrown at once, its `retryAfter` saying how long.
+   */
+  maxRetryAfterSeconds?: number;
   /** With the admin token: the workspace that `/v1/…` calls act on. */
   workspaceId?: string;
   /** A fetch implementation (default: the global one). */
@@ -55,21 +60,22 @@ export class Cadreen {
       baseURL: this.baseURL,
       timeout: options.timeout ?? 30_000,
       maxRetries: options.maxRetries ?? 2,
+      maxRetryAfterSeconds: options.maxRetryAfterSeconds ?? MAX_RETRY_AFTER_SECONDS,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-      userAgent: 'cadreen-sdk-typescript/0.1.0',
+      userAgent: USER_AGENT,
       ...(options.workspaceId ? { workspaceId: options.workspaceId } : {}),
     });
     this.apiKeys = new APIKeys(this.transport);
     this.workspaces = new Workspaces(this.transport);
     this.auditEvents = new AuditEvents(this.transport);
     const workspaceId = options.workspaceId;
-    this.members = new Members(this.transport, () => (workspaceId ? Promise.resolve(workspaceId) : this.keyWorkspace()));
+    this.members = new Members(this.transport, (requestOptions) => (workspaceId ? Promise.resolve(workspaceId) : this.keyWorkspace(requestOptions)));
   }
 
   /** The API key's own workspace, asked of the server once; the admin token has none. */
-  private async keyWorkspace(): Promise<string> {
+  private async keyWorkspace(options?: RequestOptions): Promise<string> {
     if (this.ownWorkspaceId) return this.ownWorkspaceId;
-    const { workspace_id } = await this.health();
+    const { workspace_id } = await this.health(options);
     if (!workspace_id) {
       throw new ConfigurationError({
         message: 'no workspace: pass { workspaceId } to the call or to new Cadreen()',
@@ -80,17 +86,17 @@ export class Cadreen {
   }
 
   /** Who the client's credential is: its profile (none for the admin token) and its workspaces. */
-  async me(): Promise<Me> {
-    return toMe(await this.transport.request({ method: 'GET', path: '/api/v1/maas/me' }));
+  async me(options?: RequestOptions): Promise<Me> {
+    return toMe(await this.transport.request({ method: 'GET', path: '/api/v1/maas/me' }, options));
   }
 
   /** Which workspace and key the client's key is. */
-  health(): Promise<Health> {
-    return this.transport.request({ method: 'GET', path: '/api/v1/cadreen/health' });
+  health(options?: RequestOptions): Promise<Health> {
+    return this.transport.request({ method: 'GET', path: '/api/v1/cadreen/health' }, options);
   }
 
   /** Verifies another key, for services that put Cadreen in front of their own API. */
-  verify(key: string): Promise<Verification> {
-    return this.transport.request({ method: 'POST', path: '/api/v1/cadreen/keys/verify', body: { key } });
+  verify(key: string, options?: RequestOptions): Promise<Verification> {
+    return this.transport.request({ method: 'POST', path: '/api/v1/cadreen/keys/verify', body: { key } }, options);
   }
 }

@@ -21,6 +21,14 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Codes the SDK itself gives when no API answer explains the failure. */
+export type ClientErrorCode = 'connection_error' | 'timeout' | 'configuration_error' | 'aborted';
+
+/** Whether `code` is one of the API's error codes this SDK knows. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
 export interface FieldProblem {
   field: string;
   message: string;
@@ -29,8 +37,12 @@ export interface FieldProblem {
 /** Base of every error the SDK throws. `code` is stable; program against it. */
 export class CadreenError extends Error {
   override name = 'CadreenError';
-  /** The API's error code, or `connection_error` / `timeout` when no answer came. */
-  readonly code: ErrorCode | 'connection_error' | 'timeout' | 'configuration_error';
+  /**
+   * The API's error code, or `connection_error` / `timeout` when no answer came, `aborted` when the
+   * caller aborted the call, `configuration_error` for a client without a key. A code this SDK does not
+   * know yet (from a newer server) is kept as the server sent it.
+   */
+  readonly code: ErrorCode | ClientErrorCode | (string & {});
   /** HTTP status, or undefined when no answer came. */
   readonly status: number | undefined;
   readonly requestId: string | undefined;
@@ -99,6 +111,13 @@ export class InternalServerError extends CadreenError {
 export class ConnectionError extends CadreenError {
   override name = 'ConnectionError';
 }
+/**
+ * The caller aborted the call through its `signal` (see `RequestOptions`); `code` is `aborted` and
+ * `cause` is the signal's reason. Not a `ConnectionError`: nothing went wrong, so nothing is retried.
+ */
+export class APIUserAbortError extends CadreenError {
+  override name = 'APIUserAbortError';
+}
 /** The client was constructed without what it needs (an API key). */
 export class ConfigurationError extends CadreenError {
   override name = 'ConfigurationError';
@@ -133,6 +152,7 @@ const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   403: 'auth_forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
+  409: 'conflict',
   408: 'request_timeout',
   413: 'payload_too_large',
   414: 'uri_too_long',
@@ -144,13 +164,16 @@ function codeForStatus(status: number): ErrorCode {
   return CODE_FOR_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
 }
 
-/** The error for an API error response. Unknown codes (from a newer server) fall back by status. */
+/**
+ * The error for an API error response. A code this SDK does not know (from a newer server) is kept as
+ * it is, and its family is chosen by the HTTP status.
+ */
 export function errorFromResponse(status: number, body: unknown, retryAfter: number | undefined): CadreenError {
-  const error = (body as { error?: { code?: string; message?: string; request_id?: string; details?: FieldProblem[] } } | undefined)
+  const error = (body as { error?: { code?: unknown; message?: string; request_id?: string; details?: FieldProblem[] } } | undefined)
     ?.error;
-  const code = (error?.code ?? codeForStatus(status)) as ErrorCode;
-  const byStatus = CODE_FOR_STATUS[status];
-  const Class = ERROR_CLASSES[code] ?? (byStatus ? ERROR_CLASSES[byStatus] : status >= 500 ? InternalServerError : CadreenError);
+  const sent = typeof error?.code === 'string' && error.code !== '' ? error.code : undefined;
+  const code: CadreenError['code'] = sent ?? codeForStatus(status);
+  const Class = ERROR_CLASSES[isErrorCode(code) ? code : codeForStatus(status)];
   return new Class({
     message: error?.message ?? `HTTP ${status}`,
     code,

@@ -2,6 +2,8 @@ export { Cadreen, type CadreenOptions } from './client.js';
 export * from './errors.js';
 export type * from './generated/api-types.js';
 export { Page, PagePromise } from './pagination.js';
+export { MAX_RETRY_AFTER_SECONDS, type RequestOptions } from './transport.js';
+export { VERSION } from './version.js';
 export type {
   AddedMember,
   Me,

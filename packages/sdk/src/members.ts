@@ -2,7 +2,7 @@
 // hand in the SDK's camelCase, as the resource dialect's keys are; the API itself answers in snake_case
 // and the functions below rename the fields.
 import { Page, PagePromise } from './pagination.js';
-import type { Transport } from './transport.js';
+import type { RequestOptions, Transport } from './transport.js';
 
 /** What kind of actor a profile is. */
 export type ProfileType = 'PROFILE_TYPE_USER' | 'PROFILE_TYPE_API_KEY' | 'PROFILE_TYPE_SYSTEM';
@@ -128,24 +128,24 @@ export class Members {
   constructor(
     private readonly transport: Transport,
     /** The workspace a call acts on when its parameters name none. */
-    private readonly defaultWorkspace: () => Promise<string>,
+    private readonly defaultWorkspace: (options?: RequestOptions) => Promise<string>,
   ) {}
 
-  private workspace(scope: MemberScope): Promise<string> {
-    return scope.workspaceId ? Promise.resolve(scope.workspaceId) : this.defaultWorkspace();
+  private workspace(scope: MemberScope, options: RequestOptions | undefined): Promise<string> {
+    return scope.workspaceId ? Promise.resolve(scope.workspaceId) : this.defaultWorkspace(options);
   }
 
   /**
    * Lists the members, oldest membership first. Await it for one page, or iterate it with `for await`
    * to walk every member across pages.
    */
-  list(params: MemberListParams = {}): PagePromise<Member> {
+  list(params: MemberListParams = {}, options?: RequestOptions): PagePromise<Member> {
     const fetchPage = async (cursor?: string): Promise<Page<Member>> => {
       const response = await this.transport.request<{ members: WireMember[]; next_cursor: string | null }>({
         method: 'GET',
-        path: membersPath(await this.workspace(params)),
+        path: membersPath(await this.workspace(params, options)),
         query: { limit: params.limit, cursor },
-      });
+      }, options);
       return new Page({ items: response.members.map(toMember), nextCursor: response.next_cursor ?? undefined, total: undefined }, fetchPage);
     };
     return new PagePromise(() => fetchPage(params.cursor));
@@ -156,20 +156,20 @@ export class Members {
    * single-use sign-in link when the server has no OpenID Connect provider. An email already a member
    * is a `ConflictError`.
    */
-  async add(params: MemberAddParams): Promise<AddedMember> {
+  async add(params: MemberAddParams, options?: RequestOptions): Promise<AddedMember> {
     const body = { email: params.email, role: params.role, ...(params.name !== undefined ? { name: params.name } : {}) };
-    const member = await this.transport.request<WireMember>({ method: 'POST', path: membersPath(await this.workspace(params)), body });
+    const member = await this.transport.request<WireMember>({ method: 'POST', path: membersPath(await this.workspace(params, options)), body }, options);
     return { ...toMember(member), ...(member.sign_in_url ? { signInUrl: member.sign_in_url } : {}) };
   }
 
   /** Changes a member's role; demoting the last owner is a `ConflictError`. */
-  async update(profileId: string, params: MemberUpdateParams): Promise<Member> {
-    const path = membersPath(await this.workspace(params), profileId);
-    return toMember(await this.transport.request<WireMember>({ method: 'PATCH', path, body: { role: params.role } }));
+  async update(profileId: string, params: MemberUpdateParams, options?: RequestOptions): Promise<Member> {
+    const path = membersPath(await this.workspace(params, options), profileId);
+    return toMember(await this.transport.request<WireMember>({ method: 'PATCH', path, body: { role: params.role } }, options));
   }
 
   /** Removes a member and ends their sessions at once; removing the last owner is a `ConflictError`. */
-  async remove(profileId: string, params: MemberScope = {}): Promise<void> {
-    await this.transport.request<void>({ method: 'DELETE', path: membersPath(await this.workspace(params), profileId) });
+  async remove(profileId: string, params: MemberScope = {}, options?: RequestOptions): Promise<void> {
+    await this.transport.request<void>({ method: 'DELETE', path: membersPath(await this.workspace(params, options), profileId) }, options);
   }
 }

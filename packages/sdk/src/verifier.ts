@@ -2,7 +2,9 @@ import { hash } from 'node:crypto';
 import { ConfigurationError, ServiceUnavailableError, errorFromResponse } from './errors.js';
 import { EventStream, type ServerSentEvent } from './event-stream.js';
 import { DEFAULT_KEY_PREFIX, hasValidKeyFormat } from './key-format.js';
-import { parseRetryAfter } from './transport.js';
+import { USER_AGENT, parseRetryAfter } from './transport.js';
+
+const VERIFIER_USER_AGENT = `${USER_AGENT} verifier`;
 
 export interface VerifierOptions {
   /** Where Cadreen answers. Defaults to CADREEN_BASE_URL, then http://127.0.0.1:8080. */
@@ -186,7 +188,7 @@ export class Verifier {
       token,
       fetch: this.fetch,
       heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
-      userAgent: 'cadreen-sdk-typescript/0.1.0',
+      userAgent: VERIFIER_USER_AGENT,
       lastEventId: () => (this.appliedEventId === undefined ? undefined : String(this.appliedEventId)),
       onEvent: (event) => this.apply(event),
       onDrop: (reason, status) => this.dropped(reason, status),
@@ -389,7 +391,7 @@ export class Verifier {
           Authorization: `Bearer ${this.token}`,
           Accept: 'application/json',
           'Content-Type': 'application/json',
-          'User-Agent': 'cadreen-sdk-typescript/0.1.0',
+          'User-Agent': VERIFIER_USER_AGENT,
         },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeout),

@@ -2,7 +2,7 @@
 // types are in the SDK's camelCase, as keys and members are, and the functions below rename the fields.
 import type { WireWorkspace, WireWorkspaceList, WorkspaceListParams } from './generated/api-types.js';
 import { Page, PagePromise } from './pagination.js';
-import type { Transport } from './transport.js';
+import type { RequestOptions, Transport } from './transport.js';
 
 export type { WorkspaceListParams };
 
@@ -87,21 +87,21 @@ const workspacePath = (id?: string) => `/api/v1/maas/workspaces${id === undefine
 export class Workspaces {
   constructor(private readonly transport: Transport) {}
 
-  async create(params: WorkspaceCreateParams): Promise<Workspace> {
-    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'POST', path: workspacePath(), body: wireBody(params) }));
+  async create(params: WorkspaceCreateParams, options?: RequestOptions): Promise<Workspace> {
+    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'POST', path: workspacePath(), body: wireBody(params) }, options));
   }
 
   /**
    * Lists workspaces, oldest first. Await it for one page, or iterate it with `for await` to walk every
    * workspace across pages.
    */
-  list(params: WorkspaceListParams = {}): PagePromise<Workspace> {
+  list(params: WorkspaceListParams = {}, options?: RequestOptions): PagePromise<Workspace> {
     const fetchPage = async (cursor?: string): Promise<Page<Workspace>> => {
       const response = await this.transport.request<WireWorkspaceList>({
         method: 'GET',
         path: workspacePath(),
         query: { limit: params.limit, cursor },
-      });
+      }, options);
       return new Page(
         { items: response.workspaces.map(toWorkspace), nextCursor: response.next_cursor ?? undefined, total: response.count },
         fetchPage,
@@ -110,12 +110,12 @@ export class Workspaces {
     return new PagePromise(() => fetchPage(params.cursor));
   }
 
-  async get(id: string): Promise<Workspace> {
-    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'GET', path: workspacePath(id) }));
+  async get(id: string, options?: RequestOptions): Promise<Workspace> {
+    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'GET', path: workspacePath(id) }, options));
   }
 
   /** Renames the workspace or sets its limits; `null` clears a limit. */
-  async update(id: string, params: WorkspaceUpdateParams): Promise<Workspace> {
-    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'PATCH', path: workspacePath(id), body: wireBody(params) }));
+  async update(id: string, params: WorkspaceUpdateParams, options?: RequestOptions): Promise<Workspace> {
+    return toWorkspace(await this.transport.request<WireWorkspace>({ method: 'PATCH', path: workspacePath(id), body: wireBody(params) }, options));
   }
 }
