@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // APIKeysService manages the keys of the caller's workspace (/v1/api_keys).
@@ -18,7 +19,7 @@ type CreateAPIKeyParams struct {
 	Description string
 	Labels      map[string]string
 	ExternalID  string
-	ExpiresAt   string // RFC 3339
+	ExpiresAt   time.Time // zero: the key never expires
 }
 
 // UpdateAPIKeyParams changes the fields that are set (non-nil).
@@ -27,7 +28,7 @@ type UpdateAPIKeyParams struct {
 	Description *string
 	Labels      map[string]string
 	ExternalID  *string
-	ExpiresAt   *string
+	ExpiresAt   *time.Time
 }
 
 // ListAPIKeysParams filters and pages a list; zero values are left out.
@@ -50,6 +51,9 @@ type APIKeyPage struct {
 
 func keyPath(id string) string { return "/v1/api_keys/" + url.PathEscape(id) }
 
+// timestamp is t as the API takes it: RFC 3339 in UTC, with the fraction of a second when there is one.
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
 // Create makes a key; its Spec.Token is the plaintext, in this answer only.
 func (s *APIKeysService) Create(ctx context.Context, params CreateAPIKeyParams) (*APIKey, error) {
 	metadata := map[string]interface{}{"name": params.Name}
@@ -63,8 +67,8 @@ func (s *APIKeysService) Create(ctx context.Context, params CreateAPIKeyParams) 
 	if params.Description != "" {
 		spec["description"] = params.Description
 	}
-	if params.ExpiresAt != "" {
-		spec["expiresAt"] = params.ExpiresAt
+	if !params.ExpiresAt.IsZero() {
+		spec["expiresAt"] = timestamp(params.ExpiresAt)
 	}
 	var key APIKey
 	body := map[string]interface{}{"metadata": metadata, "spec": spec}
@@ -148,7 +152,7 @@ func (s *APIKeysService) Update(ctx context.Context, id string, params UpdateAPI
 		spec["description"] = *params.Description
 	}
 	if params.ExpiresAt != nil {
-		spec["expiresAt"] = *params.ExpiresAt
+		spec["expiresAt"] = timestamp(*params.ExpiresAt)
 	}
 	var key APIKey
 	body := map[string]interface{}{"metadata": metadata, "spec": spec}

@@ -24,15 +24,17 @@ type CadreenConfig struct {
 	HTTPClient *http.Client
 	// MaxRetries applies to 429, 503 and safe network failures; nil means 2.
 	MaxRetries *int
-	// WorkspaceID, with the admin token, names the workspace APIKeys (and, by default, Members) acts on.
+	// WorkspaceID, with the admin token, names the workspace APIKeys and AuditEvents (and, by default,
+	// Members) act on.
 	WorkspaceID string
 }
 
 // Client calls the Cadreen API. It is safe for concurrent use.
 type Client struct {
-	APIKeys    *APIKeysService
-	Workspaces *WorkspacesService
-	Members    *MembersService
+	APIKeys     *APIKeysService
+	AuditEvents *AuditEventsService
+	Workspaces  *WorkspacesService
+	Members     *MembersService
 
 	apiKey      string
 	baseURL     string
@@ -88,6 +90,7 @@ func NewClientE(config CadreenConfig) (*Client, error) {
 		workspaceID: config.WorkspaceID,
 	}
 	client.APIKeys = &APIKeysService{client: client}
+	client.AuditEvents = &AuditEventsService{client: client}
 	client.Workspaces = &WorkspacesService{client: client}
 	client.Members = &MembersService{client: client}
 	return client, nil

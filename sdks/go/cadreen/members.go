@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // MembersService manages the people of a workspace (/api/v1/maas/workspaces/{id}/members).
@@ -20,12 +21,12 @@ type MembersService struct {
 // AccountProfile is an actor of an account as the people API shows it: a person (PROFILE_TYPE_USER),
 // an API key (PROFILE_TYPE_API_KEY) or the service itself (PROFILE_TYPE_SYSTEM).
 type AccountProfile struct {
-	ID        string  `json:"id"`
-	AccountID string  `json:"account_id"`
-	Type      string  `json:"type"`
-	Name      *string `json:"name"`
-	Email     *string `json:"email"`
-	CreatedAt string  `json:"created_at"`
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Type      string    `json:"type"`
+	Name      *string   `json:"name"`
+	Email     *string   `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Member is a profile's membership of a workspace, with Role "owner" or "member".
@@ -33,7 +34,7 @@ type Member struct {
 	Profile     AccountProfile `json:"profile"`
 	WorkspaceID string         `json:"workspace_id"`
 	Role        string         `json:"role"`
-	CreatedAt   string         `json:"created_at"`
+	CreatedAt   time.Time      `json:"created_at"`
 }
 
 // AddedMember is the answer to Add. SignInURL is the person's single-use sign-in link, valid for

@@ -23,17 +23,34 @@ func readmeExample(t *testing.T, path, marker string) []byte {
 	return found[1]
 }
 
-// exampleModule writes code as the main package of a module of its own (requiring this one through a
-// replace directive) and returns its directory.
-func exampleModule(t *testing.T, code []byte) string {
+// readmeGoMod is the consumer's go.mod that the README's Install section shows.
+func readmeGoMod(t *testing.T) []byte {
 	t.Helper()
-	module, err := filepath.Abs("..")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	goMod := "module readmeexample\n\ngo 1.19\n\nrequire github.com/timothy-billingrails/cadreen-sdks/go v0.0.0\n\nreplace github.com/timothy-billingrails/cadreen-sdks/go => " + module + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644); err != nil {
+	found := regexp.MustCompile("(?s)<!-- go.mod -->\n```\n(.*?)```").FindSubmatch(readme)
+	if found == nil {
+		t.Fatal("../README.md has no <!-- go.mod --> block")
+	}
+	return found[1]
+}
+
+// exampleModule lays out what the README's Install section describes — a checkout of this repository
+// at cadreen/ and an application next to it at myapp/, with the README's go.mod exactly as written —
+// writes code as the application's main.go, and returns the application's directory.
+func exampleModule(t *testing.T, code []byte) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.Symlink(repoRoot(t), filepath.Join(root, "cadreen")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "myapp")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), readmeGoMod(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), code, 0o644); err != nil {
@@ -42,13 +59,62 @@ func exampleModule(t *testing.T, code []byte) string {
 	return dir
 }
 
-// offlineGo is the environment for building an example: this module only, nothing fetched.
+// offlineGo is the environment for building an example as a user would, with the go.mod as written:
+// no GOFLAGS (so no -mod=mod to fill in what the go.mod lacks), nothing fetched.
 func offlineGo() []string {
-	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOFLAGS=") && !strings.HasPrefix(kv, "GOPROXY=") && !strings.HasPrefix(kv, "GOWORK=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "GOFLAGS=", "GOPROXY=off", "GOWORK=off")
 }
 
-// TestReadmeExampleRuns builds the README's example as its own module (pointing at this one) and
-// runs it against a real server.
+// TestReadmeGoModIsCompleteAndLeadsToThisModule checks the README's go.mod has every line a consumer
+// needs, with a version, and that its replace path, from an application next to the checkout, is this
+// module; TestReadmeExampleRuns then builds with it as written.
+func TestReadmeGoModIsCompleteAndLeadsToThisModule(t *testing.T) {
+	goMod := string(readmeGoMod(t))
+	own, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	modulePath := regexp.MustCompile(`(?m)^module (\S+)$`).FindStringSubmatch(string(own))[1]
+	goLine := regexp.MustCompile(`(?m)^go \d+\.\d+$`).FindString(string(own))
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^module \S+$`),
+		regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(goLine) + `$`),
+		regexp.MustCompile(`(?m)^require ` + regexp.QuoteMeta(modulePath) + ` v\d+\.\d+\.\d+$`),
+		regexp.MustCompile(`(?m)^replace ` + regexp.QuoteMeta(modulePath) + ` => \S+$`),
+	} {
+		if !want.MatchString(goMod) {
+			t.Errorf("the README's go.mod lacks a line matching %s:\n%s", want, goMod)
+		}
+	}
+	target := regexp.MustCompile(`(?m)^replace \S+ => (\S+)$`).FindStringSubmatch(goMod)
+	if target == nil {
+		t.Fatal("no replace target")
+	}
+	dir := exampleModule(t, []byte("package main\n\nfunc main() {}\n"))
+	resolved, err := filepath.EvalSymlinks(filepath.Join(dir, target[1]))
+	if err != nil {
+		t.Fatalf("the replace path %s leads nowhere from an application next to the checkout: %v", target[1], err)
+	}
+	sdk, err := filepath.Abs("..")
+	if err == nil {
+		sdk, err = filepath.EvalSymlinks(sdk)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resolved != sdk {
+		t.Fatalf("the replace path leads to %s, want %s", resolved, sdk)
+	}
+}
+
+// TestReadmeExampleRuns builds the README's example as an application next to the checkout, with the
+// README's go.mod as written, and runs it against a real server.
 func TestReadmeExampleRuns(t *testing.T) {
 	dir := exampleModule(t, readmeExample(t, "../README.md", "<!-- example -->"))
 	vars := startSeededServer(t)
@@ -63,5 +129,8 @@ func TestReadmeExampleRuns(t *testing.T) {
 		if !strings.Contains(string(output), want) {
 			t.Errorf("output lacks %q:\n%s", want, output)
 		}
+	}
+	if !regexp.MustCompile(`key\.rotated key_\w+ \d{4}-\d\d-\d\dT`).Match(output) {
+		t.Errorf("output lacks the rotation from the audit log:\n%s", output)
 	}
 }

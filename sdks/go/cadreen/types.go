@@ -1,5 +1,10 @@
 package cadreen
 
+import "time"
+
+// Times in results are time.Time, parsed from the API's RFC 3339 timestamps (in UTC, with
+// milliseconds). A time the answer may leave out or set to null is a *time.Time, nil when absent.
+
 // APIKey is a key as the API returns it: metadata, spec, status and (on request) info.
 type APIKey struct {
 	Metadata APIKeyMetadata `json:"metadata"`
@@ -12,7 +17,7 @@ type APIKey struct {
 type APIKeyMetadata struct {
 	ID          string            `json:"id"`
 	AccountID   string            `json:"accountId"`
-	CreatedAt   string            `json:"createdAt"`
+	CreatedAt   time.Time         `json:"createdAt"`
 	Name        string            `json:"name"`
 	ProfileID   string            `json:"profileId"`
 	WorkspaceID string            `json:"workspaceId"`
@@ -28,14 +33,16 @@ type APIKeySpec struct {
 
 // APIKeyStatus is the key's state: ACTIVE, ROTATING, REVOKED or EXPIRED, and its times.
 type APIKeyStatus struct {
-	State       string `json:"state"`
-	Start       string `json:"start"`
-	LastUsedAt  string `json:"lastUsedAt,omitempty"`
-	ExpiresAt   string `json:"expiresAt,omitempty"`
-	RotatedFrom string `json:"rotatedFrom,omitempty"`
-	RotatedTo   string `json:"rotatedTo,omitempty"`
-	GraceUntil  string `json:"graceUntil,omitempty"`
-	RevokedAt   string `json:"revokedAt,omitempty"`
+	State string `json:"state"`
+	// Start is the key's prefix and first characters, for display.
+	Start       string     `json:"start"`
+	LastUsedAt  *time.Time `json:"lastUsedAt,omitempty"`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	RotatedFrom string     `json:"rotatedFrom,omitempty"`
+	RotatedTo   string     `json:"rotatedTo,omitempty"`
+	// GraceUntil is the end of a rotated key's grace period.
+	GraceUntil *time.Time `json:"graceUntil,omitempty"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
 }
 
 // APIKeyInfo is returned with IncludeInfo.
@@ -76,9 +83,9 @@ type Verification struct {
 	// Status is "active" or "rotating" (a rotated key within its grace period).
 	Status    string           `json:"status,omitempty"`
 	RateLimit *RateLimitStatus `json:"ratelimit,omitempty"`
-	// ExpiresAt and GraceUntil (RFC 3339) bound how long a Verifier trusts a cached answer.
-	ExpiresAt  *string `json:"expires_at,omitempty"`
-	GraceUntil *string `json:"grace_until,omitempty"`
+	// ExpiresAt and GraceUntil (nil: none) bound how long a Verifier trusts a cached answer.
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	GraceUntil *time.Time `json:"grace_until,omitempty"`
 	// RetryAfter (Verifier only) is the whole seconds, at least 1, until a rate_limited key may try again.
 	RetryAfter int `json:"retry_after,omitempty"`
 	// Warning (Verifier only) says the answer came from a cache the server could not confirm (FailOpen).
@@ -102,10 +109,10 @@ type EffectiveRateLimit struct {
 
 // Workspace is an isolation boundary; every key belongs to one.
 type Workspace struct {
-	ID        string `json:"id"`
-	AccountID string `json:"account_id"`
-	Name      string `json:"name"`
-	CreatedAt string `json:"created_at"`
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
 	// RateLimit is the limit of each key.
 	RateLimit EffectiveRateLimit `json:"rate_limit"`
 	// WorkspaceRateLimit is the budget all keys of the workspace share together.

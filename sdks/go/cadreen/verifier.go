@@ -518,13 +518,13 @@ func (v *Verifier) unreachableLocked(ctx context.Context, err error, entry *cach
 // units leased meanwhile by other callers are kept.
 func (v *Verifier) rememberLocked(hash [sha256.Size]byte, answer Verification, now time.Time) {
 	var trustUntil time.Time
-	for _, bound := range []*string{answer.ExpiresAt, answer.GraceUntil} {
+	for _, bound := range []*time.Time{answer.ExpiresAt, answer.GraceUntil} {
 		if bound == nil {
 			continue
 		}
-		at, err := time.Parse(time.RFC3339Nano, *bound)
-		if err != nil {
-			at = now // an unreadable bound is not trusted at all
+		at := *bound
+		if at.IsZero() {
+			at = now // a bound without a time is not trusted at all
 		}
 		if trustUntil.IsZero() || at.Before(trustUntil) {
 			trustUntil = at
