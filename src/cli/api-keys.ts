@@ -1,11 +1,10 @@
 import type { APIKey, APIKeyList } from '@cadreen/sdk';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { action, clientFor, collectLabel, printJson, printTable, withClientOptions, type ClientOptions } from './client.js';
+import { Option, type Command } from 'commander';
+import { action, clientFor, printJson, printTable, withClientOptions, type ClientOptions } from './client.js';
+import { collectLabel, nonEmpty, timestamp, wholeNumber } from './parse.js';
 
-const integer = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
-  return Number(value);
-};
+/** The longest grace period a rotation takes, in seconds (7 days). */
+const MAX_GRACE_SECONDS = 604_800;
 
 function printKeys(keys: APIKey[], format: ClientOptions['format'], asJson: unknown): void {
   if (format === 'json') return printJson(asJson);
@@ -30,7 +29,7 @@ export function apiKeysCommand(program: Command): void {
   withClientOptions(apiKeys.command('list').description('Lists all API keys in the workspace'))
     .option('--cursor <cursor>', 'Pagination cursor from previous response')
     .option('--include-info', 'When set to true you may use more of your alloted API rate-limit')
-    .option('--limit <n>', 'Maximum number of results to return', integer('--limit'))
+    .option('--limit <n>', 'Maximum number of results to return', wholeNumber('--limit', 1))
     .option('--prefix <prefix>', 'Filter expression (query param: prefix)')
     .addOption(new Option('--sort-order <order>', 'Sort order for results (asc or desc by creation time)').choices(['asc', 'desc']))
     .option('--all', 'follow cursors and return every key')
@@ -64,7 +63,7 @@ export function apiKeysCommand(program: Command): void {
     .option('--description <text>', 'what the key is for')
     .option('--external-id <id>', 'an id from your own system')
     .option('--label <key=value>', 'a label (repeatable)', collectLabel)
-    .option('--expires-at <time>', 'RFC 3339 expiry, e.g. 2027-01-01T00:00:00Z')
+    .option('--expires-at <time>', 'RFC 3339 expiry, e.g. 2027-01-01T00:00:00Z', timestamp('--expires-at'))
     .action(
       action(async (options: ClientOptions & { name: string; description?: string; externalId?: string; label?: Record<string, string>; expiresAt?: string }) => {
         const key = await clientFor(options).apiKeys.create({
@@ -83,7 +82,7 @@ export function apiKeysCommand(program: Command): void {
       }),
     );
 
-  withClientOptions(apiKeys.command('get').description('Show one API key').argument('<id>', 'key id'))
+  withClientOptions(apiKeys.command('get').description('Show one API key').argument('<id>', 'key id', nonEmpty('<id>')))
     .option('--include-info', 'include the creating profile (costs 2 rate-limit units)')
     .action(
       action(async (id: string, options: ClientOptions & { includeInfo?: boolean }) => {
@@ -91,12 +90,12 @@ export function apiKeysCommand(program: Command): void {
       }),
     );
 
-  withClientOptions(apiKeys.command('update').description('Change an API key').argument('<id>', 'key id'))
+  withClientOptions(apiKeys.command('update').description('Change an API key').argument('<id>', 'key id', nonEmpty('<id>')))
     .option('--name <name>', 'new name')
     .option('--description <text>', 'new description')
     .option('--external-id <id>', 'new external id')
     .option('--label <key=value>', 'replace the labels with these (repeatable)', collectLabel)
-    .option('--expires-at <time>', 'new RFC 3339 expiry')
+    .option('--expires-at <time>', 'new RFC 3339 expiry', timestamp('--expires-at'))
     .action(
       action(async (id: string, options: ClientOptions & { name?: string; description?: string; externalId?: string; label?: Record<string, string>; expiresAt?: string }) => {
         const metadata = {
@@ -112,8 +111,8 @@ export function apiKeysCommand(program: Command): void {
       }),
     );
 
-  withClientOptions(apiKeys.command('rotate').description('Rotate an API key; the new token is printed once').argument('<id>', 'key id'))
-    .option('--grace-period <seconds>', 'keep the old key working this long (0–604800)', integer('--grace-period'))
+  withClientOptions(apiKeys.command('rotate').description('Rotate an API key; the new token is printed once').argument('<id>', 'key id', nonEmpty('<id>')))
+    .option('--grace-period <seconds>', `keep the old key working this long (0-${MAX_GRACE_SECONDS})`, wholeNumber('--grace-period', 0, MAX_GRACE_SECONDS))
     .action(
       action(async (id: string, options: ClientOptions & { gracePeriod?: number }) => {
         const key = await clientFor(options).apiKeys.rotate(id, options.gracePeriod !== undefined ? { gracePeriodSeconds: options.gracePeriod } : {});
@@ -122,7 +121,7 @@ export function apiKeysCommand(program: Command): void {
       }),
     );
 
-  withClientOptions(apiKeys.command('revoke').description('Revoke an API key (idempotent)').argument('<id>', 'key id')).action(
+  withClientOptions(apiKeys.command('revoke').description('Revoke an API key (idempotent)').argument('<id>', 'key id', nonEmpty('<id>'))).action(
     action(async (id: string, options: ClientOptions) => {
       printKey(await clientFor(options).apiKeys.revoke(id), options.format);
     }),

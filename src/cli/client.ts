@@ -1,8 +1,9 @@
-import { Cadreen, CadreenError, AuthenticationError, PermissionDeniedError, ConnectionError, ConfigurationError } from '@cadreen/sdk';
+import { Cadreen } from '@cadreen/sdk';
 import { Option, type Command } from 'commander';
+import { EXIT, UsageError, errorLine } from './errors.js';
+import { collectLabel } from './parse.js';
 
-/** Exit codes of the client commands, distinct per kind of failure. */
-export const EXIT = { usage: 2, authentication: 3, api: 4, connection: 5 } as const;
+export { EXIT, UsageError, collectLabel };
 
 export interface ClientOptions {
   apiKey?: string;
@@ -11,20 +12,57 @@ export interface ClientOptions {
   format: 'json' | 'table';
 }
 
+/** The format option of commands that print resources: the API's JSON, or a table for people. */
+export const formatOption = () => new Option('--format <format>', 'output format').choices(['json', 'table']).default('json');
+
 /** Adds the options every client command shares. */
 export function withClientOptions(command: Command): Command {
   return command
     .option('--api-key <key>', 'API key or admin token (env CADREEN_API_KEY)')
     .option('--base-url <url>', 'Cadreen server (env CADREEN_BASE_URL, default http://127.0.0.1:8080)')
     .option('--workspace-id <id>', 'with the admin token: the workspace to act on')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'));
+    .addOption(formatOption());
 }
 
-/** The SDK client for a command's options; flags win over the environment. */
-export function clientFor(options: ClientOptions): Cadreen {
+const DEFAULT_BASE_URL = 'http://127.0.0.1:8080';
+
+/** The server's URL from `--base-url`, else CADREEN_BASE_URL, else the default; anything but http(s) is a usage error. */
+function baseUrlOf(flag: string | undefined): string {
+  const fromEnv = process.env.CADREEN_BASE_URL || undefined;
+  const value = flag ?? fromEnv ?? DEFAULT_BASE_URL;
+  const source = flag !== undefined ? '--base-url' : 'CADREEN_BASE_URL';
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new UsageError(
+      `${source} is "${value}", which is not an http:// or https:// URL: pass --base-url or set CADREEN_BASE_URL to one such as ${DEFAULT_BASE_URL}`,
+      'configuration_error',
+    );
+  }
+  return value;
+}
+
+/**
+ * The SDK client for a command's options; flags win over the environment. What is missing or
+ * malformed (no API key, an empty `--workspace-id`, a base URL that is not http(s)) is a usage
+ * error before any request is sent.
+ */
+export function clientFor(options: Omit<ClientOptions, 'format'>): Cadreen {
+  if (options.apiKey !== undefined && options.apiKey.trim() === '') {
+    throw new UsageError('--api-key is empty: pass the API key or admin token (or leave the flag out and set CADREEN_API_KEY)', 'configuration_error');
+  }
+  const apiKey = options.apiKey ?? (process.env.CADREEN_API_KEY || undefined);
+  if (!apiKey) throw new UsageError('no API key: pass --api-key or set CADREEN_API_KEY', 'configuration_error');
+  if (options.workspaceId !== undefined && options.workspaceId.trim() === '') {
+    throw new UsageError('--workspace-id is empty (an unset variable?): pass the id of the workspace, ws_…', 'configuration_error');
+  }
   return new Cadreen({
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    apiKey,
+    baseURL: baseUrlOf(options.baseUrl),
     ...(options.workspaceId ? { workspaceId: options.workspaceId } : {}),
     maxRetries: 2,
   });
@@ -43,32 +81,18 @@ export function printTable(headers: string[], rows: string[][]): void {
 }
 
 /**
- * Runs a client command: an error is one line on stderr with its stable code
- * and the process exits with the code of its kind.
+ * Runs a client command: a failure is one line on stderr, `error: <code>: <message>` with the
+ * API's `details` in flag names, and the process exits with the code of its kind (see EXIT).
  */
 export function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await run(...args);
     } catch (error) {
-      if (!(error instanceof CadreenError)) throw error;
-      const where = error.requestId ? ` (request ${error.requestId})` : '';
-      process.stderr.write(`error: ${error.code}: ${error.message}${where}\n`);
-      process.exitCode =
-        error instanceof ConfigurationError
-          ? EXIT.usage
-          : error instanceof AuthenticationError || error instanceof PermissionDeniedError
-            ? EXIT.authentication
-            : error instanceof ConnectionError
-              ? EXIT.connection
-              : EXIT.api;
+      const { line, exitCode } = errorLine(error);
+      if (exitCode === EXIT.unexpected) throw error;
+      process.stderr.write(`${line}\n`);
+      process.exitCode = exitCode;
     }
   };
-}
-
-/** Parses repeated `--label key=value` flags. */
-export function collectLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const at = value.indexOf('=');
-  if (at <= 0) throw new Error(`--label expects key=value, got "${value}"`);
-  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }

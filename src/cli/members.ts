@@ -1,6 +1,7 @@
 import type { Member, MemberProfile } from '@cadreen/sdk';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { action, clientFor, printJson, printTable, type ClientOptions } from './client.js';
+import { Option, type Command } from 'commander';
+import { action, clientFor, formatOption, printJson, printTable, type ClientOptions } from './client.js';
+import { nonEmpty, wholeNumber } from './parse.js';
 
 /** The API's JSON for a profile and a member (the SDK hands them over in camelCase). */
 const profileJson = (p: MemberProfile) => ({ id: p.id, account_id: p.accountId, type: p.type, name: p.name, email: p.email, created_at: p.createdAt });
@@ -22,7 +23,7 @@ function withMemberOptions(command: Command, output: 'format' | 'json' = 'format
     .option('--workspace-id <id>', "the workspace (default: an API key's own)");
   return output === 'json'
     ? command.option('--json', 'print {profile_id, email, role, sign_in_url} as JSON')
-    : command.addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'));
+    : command.addOption(formatOption());
 }
 
 const roleOption = (description: string) => new Option('--role <role>', description).choices(['owner', 'member']);
@@ -32,10 +33,7 @@ export function membersCommand(program: Command): void {
   const members = program.command('members').description("manage a workspace's members (people who sign in)");
 
   withMemberOptions(members.command('list').description('List members, oldest first'))
-    .option('--limit <n>', 'page size (1-100)', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('--limit must be a whole number');
-      return Number(v);
-    })
+    .option('--limit <n>', 'page size (1-100)', wholeNumber('--limit', 1))
     .option('--cursor <cursor>', 'cursor from the previous page')
     .option('--all', 'follow cursors and list every member')
     .action(
@@ -56,12 +54,12 @@ export function membersCommand(program: Command): void {
     );
 
   withMemberOptions(members.command('add').description('Add a person by email and print their sign-in link'), 'json')
-    .requiredOption('--email <email>', "the person's email")
+    .requiredOption('--email <email>', "the person's email", nonEmpty('--email'))
     .option('--name <name>', "the person's name")
     .addOption(roleOption('owner (manages members) or member (manages keys)').default('member'))
     .action(
       action(async (options: Omit<ClientOptions, 'format'> & { email: string; name?: string; role: 'owner' | 'member'; json?: boolean }) => {
-        const member = await clientFor({ ...options, format: 'json' }).members.add({
+        const member = await clientFor(options).members.add({
           email: options.email,
           role: options.role,
           ...(options.name !== undefined ? { name: options.name } : {}),
@@ -81,7 +79,7 @@ export function membersCommand(program: Command): void {
     );
 
   withMemberOptions(members.command('update').description("Change a member's role"))
-    .requiredOption('--profile-id <id>', "the member's profile")
+    .requiredOption('--profile-id <id>', "the member's profile", nonEmpty('--profile-id'))
     .addOption(roleOption('the new role').makeOptionMandatory())
     .action(
       action(async (options: ClientOptions & { profileId: string; role: 'owner' | 'member' }) => {
@@ -94,7 +92,7 @@ export function membersCommand(program: Command): void {
     );
 
   withMemberOptions(members.command('remove').description('Remove a member and end their sessions'))
-    .requiredOption('--profile-id <id>', "the member's profile")
+    .requiredOption('--profile-id <id>', "the member's profile", nonEmpty('--profile-id'))
     .action(
       action(async (options: ClientOptions & { profileId: string }) => {
         await clientFor(options).members.remove(options.profileId, options.workspaceId ? { workspaceId: options.workspaceId } : {});

@@ -1,0 +1,79 @@
+import { InvalidArgumentError } from 'commander';
+import { parseRateLimit } from '../config.js';
+
+/**
+ * Parsers of flag values. Each refuses a bad value before any request is sent, with a sentence
+ * naming the flag; commander prints it as a usage error (exit 2).
+ */
+
+/** A whole number within `[min, max]`. */
+export const wholeNumber =
+  (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a whole number`);
+    const number = Number(value);
+    if (number < min) throw new InvalidArgumentError(`${flag} must be at least ${min}`);
+    if (number > max) throw new InvalidArgumentError(`${flag} must be at most ${max}`);
+    return number;
+  };
+
+/** A value that is not empty (an unset shell variable gives an empty one). */
+export const nonEmpty =
+  (name: string) =>
+  (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${name} must not be empty`);
+    return value;
+  };
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 time with its offset, such as 2030-01-01T00:00:00Z. */
+export const timestamp =
+  (flag: string) =>
+  (value: string): string => {
+    if (!RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
+      throw new InvalidArgumentError(`${flag} must be an RFC 3339 time with an offset, such as 2030-01-01T00:00:00Z`);
+    }
+    return value;
+  };
+
+/** Label keys the API accepts. */
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+
+/** Repeated `--label key=value` flags, collected into one object. */
+export function collectLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('--label must be key=value, such as team=billing');
+  const key = value.slice(0, at);
+  if (!LABEL_KEY.test(key)) {
+    throw new InvalidArgumentError(`--label key "${key}" must start with a letter or digit and have at most 63 of A-Z a-z 0-9 . _ / -`);
+  }
+  return { ...previous, [key]: value.slice(at + 1) };
+}
+
+/** The most requests a workspace's limit may allow per window. */
+export const MAX_RATE_LIMIT = 1_000_000;
+
+/** A rate limit to set on a workspace. */
+export interface RateLimitSetting {
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * `--rate-limit 100/60s` (also `100/1m`, `5000/1h`, `100/60` in seconds; windows up to 24 h), or
+ * `--rate-limit default` to clear the workspace's own limit and use the deployment's default.
+ */
+export const rateLimit =
+  (flag: string) =>
+  (value: string): RateLimitSetting | 'default' => {
+    // Not null: commander takes a parser's null for "no value" and stores ''.
+    if (value.trim().toLowerCase() === 'default') return 'default';
+    const policy = parseRateLimit(value);
+    if (!policy || policy.limit > MAX_RATE_LIMIT) {
+      throw new InvalidArgumentError(
+        `${flag} must be <requests>/<window> (requests 1-${MAX_RATE_LIMIT}, window in s, m or h up to 24h), e.g. 100/60s, or "default"`,
+      );
+    }
+    return policy;
+  };
