@@ -4,139 +4,66 @@
  * a pasted token (an API key or the admin token) sent as a Bearer header and no cookie.
  */
 
-export type KeyStatus = 'active' | 'rotating' | 'revoked' | 'expired';
+import type {
+  APIKey,
+  ErrorCode,
+  FieldProblem,
+  Health,
+  MemberRole,
+  ProfileType,
+  WireActor,
+  WireAddedMember,
+  WireAuditEvent,
+  WireAuditEventList,
+  WireIssuedKey,
+  WireKey,
+  WireKeyCreateParams,
+  WireKeyList,
+  WireKeyListParams,
+  WireKeyStatus,
+  WireMe,
+  WireMember,
+  WireMemberList,
+  WireMembership,
+  WireProfile,
+  WireWorkspace,
+} from '@cadreen/sdk';
 
-export interface Key {
-  id: string;
-  name: string;
-  description: string | null;
-  start: string;
-  status: KeyStatus;
-  labels: Record<string, string> | null;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  grace_until: string | null;
-  rotated_to: string | null;
-  /** The profile that created the key: a person, another key's own profile, or the deployment's. */
-  created_by: string;
-}
-
+// The API's own JSON shapes, as the SDK has them from the server's OpenAPI document (type-only: nothing
+// of the SDK is bundled).
+export type { FieldProblem, Health, ProfileType };
+export type KeyStatus = WireKeyStatus;
+export type Key = WireKey;
 /** A key as create and rotate return it: the only answers that carry the plaintext. */
-export interface IssuedKey extends Key {
-  plaintext: string;
-}
-
-export interface KeyList {
-  keys: Key[];
-  count: number;
-  next_cursor: string | null;
-}
-
-export interface KeyQuery {
-  limit: number;
-  order: 'asc' | 'desc';
-  cursor?: string | undefined;
-  status?: string | undefined;
-  prefix?: string | undefined;
-}
-
-export interface NewKey {
-  name: string;
-  description?: string;
-  labels?: Record<string, string>;
-  expires_at?: string;
-}
-
-export type ProfileType = 'PROFILE_TYPE_USER' | 'PROFILE_TYPE_API_KEY' | 'PROFILE_TYPE_SYSTEM';
-
-/** Who did something, as audit events and key creators name them. */
-export interface Actor {
-  profile_id?: string;
-  type: ProfileType | null;
-  name?: string | null;
-  email?: string | null;
-}
-
-export interface AuditEvent {
-  id: string;
-  type: string;
-  actor: (Actor & { profile_id: string }) | null;
-  /** The person a `member.*` event is about. */
-  member?: (Actor & { profile_id: string }) | null;
-  actor_profile_id: string | null;
-  key_id: string | null;
-  /** A refusal code (`auth.refused`), a role (`member.*`) or how a person signed in (`session.created`). */
-  code: string | null;
-  ip: string | null;
-  created_at: string;
-}
-
-export interface AuditPage {
-  events: AuditEvent[];
-  next_cursor: string | null;
-}
-
-export interface Workspace {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
-export interface Health {
-  status: 'ok';
-  workspace_id: string | null;
-  key_id: string | null;
-}
-
-export type Role = 'owner' | 'member';
-
-export interface Profile {
-  id: string;
-  account_id: string;
-  type: ProfileType;
-  name: string | null;
-  email: string | null;
-  created_at: string;
-}
-
-export interface Member {
-  profile: Profile;
-  workspace_id: string;
-  role: Role;
-  created_at: string;
-}
-
+export type IssuedKey = WireIssuedKey;
+export type KeyList = WireKeyList;
+export type KeyQuery = Required<Pick<WireKeyListParams, 'limit' | 'order'>> & Pick<WireKeyListParams, 'cursor' | 'status' | 'prefix'>;
+export type NewKey = Pick<WireKeyCreateParams, 'name' | 'description' | 'labels' | 'expires_at'>;
+export type AuditEvent = WireAuditEvent;
+export type AuditPage = WireAuditEventList;
+export type Workspace = WireWorkspace;
+export type Role = MemberRole;
+export type Profile = WireProfile;
+export type Member = WireMember;
 /** An added member; `sign_in_url` when the server has no single sign-on (a single-use link, 15 minutes). */
-export interface AddedMember extends Member {
-  sign_in_url?: string;
-}
+export type AddedMember = WireAddedMember;
+export type MemberPage = WireMemberList;
+export type Membership = WireMembership;
+export type Me = WireMe;
 
-export interface MemberPage {
-  members: Member[];
-  next_cursor: string | null;
-}
+/**
+ * Who did something, as audit events name them, or a key's creator as the resource dialect does (whose
+ * name and email may be unknown).
+ */
+export type Actor = Omit<WireActor, 'profile_id' | 'name' | 'email'> & { profile_id?: string; name?: string | null; email?: string | null };
 
-export interface Membership {
-  workspace_id: string;
-  workspace_name: string;
-  role: Role;
-}
-
-export interface Me {
-  profile: Profile | null;
-  memberships: Membership[];
-}
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+/** An error code: the API's, `network_error` when no answer came, or one from a newer server. */
+export type ApiErrorCode = ErrorCode | 'network_error' | (string & {});
 
 /** An error answer: its stable code, the server's message, the request id and any field problems. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly requestId: string | undefined,
     readonly details: FieldProblem[] = [],
@@ -146,7 +73,7 @@ export class ApiError extends Error {
 }
 
 /** Whether an error code means the signed-in token or session itself no longer works. */
-export function endsSession(code: string): boolean {
+export function endsSession(code: ApiErrorCode): boolean {
   return code === 'auth_missing' || code === 'auth_invalid' || code === 'auth_revoked' || code === 'auth_rotating';
 }
 
@@ -232,7 +159,7 @@ export class Api {
    * creator by id only); the workspace goes in X-Cadreen-Workspace-Id.
    */
   async keyCreator(workspaceId: string, keyId: string): Promise<Actor | null> {
-    const resource: { info?: { createdBy?: { metadata: { id: string }; spec: { type: ProfileType; name?: string; email?: string } } } } =
+    const resource: Pick<APIKey, 'info'> =
       await this.call('GET', `/v1/api_keys/${encodeURIComponent(keyId)}?includeInfo=true`, undefined, { 'X-Cadreen-Workspace-Id': workspaceId });
     const creator = resource.info?.createdBy;
     return creator ? { profile_id: creator.metadata.id, type: creator.spec.type, name: creator.spec.name ?? null, email: creator.spec.email ?? null } : null;

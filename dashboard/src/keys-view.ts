@@ -1,4 +1,4 @@
-import type { Api, Key } from './api.js';
+import type { Api, Key, KeyStatus } from './api.js';
 import { h, time } from './dom.js';
 import { field } from './forms.js';
 import { createKeyDialog, revokeKeyDialog, rotateKeyDialog } from './key-dialogs.js';
@@ -9,7 +9,8 @@ import { cell, dataTable, rowHeader, tableRow } from './table.js';
 import { param, setParams } from './url-state.js';
 
 const PAGE_SIZE = 50;
-const STATUSES = ['active', 'rotating', 'revoked', 'expired'];
+const STATUSES: readonly KeyStatus[] = ['active', 'rotating', 'revoked', 'expired'];
+const isStatus = (value: string): value is KeyStatus => (STATUSES as readonly string[]).includes(value);
 const COLUMNS = ['Name', 'Key', 'Status', 'Created', 'Created by', 'Last used', 'Expires', 'Labels', 'Actions'];
 
 /** The status badge; a rotating key with a grace period also says until when the old key works. */
@@ -39,7 +40,7 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
   const statusFilter = h('select', { name: 'status' }, h('option', { value: '' }, 'all'), ...STATUSES.map((s) => h('option', { value: s }, s)));
   const order = h('select', { name: 'order' }, h('option', { value: 'desc' }, 'newest first'), h('option', { value: 'asc' }, 'oldest first'));
   prefix.value = param('prefix') ?? '';
-  statusFilter.value = STATUSES.includes(param('status') ?? '') ? param('status')! : '';
+  statusFilter.value = isStatus(param('status') ?? '') ? param('status')! : '';
   order.value = param('order') === 'asc' ? 'asc' : 'desc';
   const createButton = h('button', { type: 'button', class: 'primary' }, 'Create key');
   const filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Filter keys' },
@@ -69,7 +70,7 @@ export function keysView(api: Api, workspaceId: string, currentKeyId: string | n
         limit: PAGE_SIZE,
         order: order.value === 'asc' ? 'asc' : 'desc',
         cursor,
-        status: statusFilter.value || undefined,
+        status: isStatus(statusFilter.value) ? statusFilter.value : undefined,
         prefix: prefix.value.trim() || undefined,
       });
       return {

@@ -1,10 +1,12 @@
-import { ApiError } from './api.js';
+import type { ErrorCode } from '@cadreen/sdk';
+import { ApiError, type ApiErrorCode } from './api.js';
 import { h } from './dom.js';
 
 /** A problem with what was typed, found before anything is sent. */
 export class InputError extends Error {}
 
-const SENTENCES: Record<string, string> = {
+/** One sentence per code: a code the SDK knows but this table lacks does not compile. */
+const SENTENCES: Record<ErrorCode | 'network_error', string> = {
   auth_missing: 'Sign in first.',
   auth_invalid: 'This key is not valid: it may be mistyped, unknown or expired.',
   auth_revoked: 'This key has been revoked. Sign in with another key.',
@@ -26,8 +28,8 @@ const SENTENCES: Record<string, string> = {
 };
 
 /** A sentence for people about an error code. */
-function explain(code: string): string {
-  return SENTENCES[code] ?? 'The request failed.';
+function explain(code: ApiErrorCode): string {
+  return Object.hasOwn(SENTENCES, code) ? SENTENCES[code as keyof typeof SENTENCES] : 'The request failed.';
 }
 
 export interface MessageArea {

@@ -27,6 +27,22 @@ export const SDK_TYPES: Record<string, { path: string; method: string; part: 're
   WorkspaceListParams: { path: '/api/v1/maas/workspaces', method: 'get', part: 'query' },
   WireWorkspaceCreateParams: { path: '/api/v1/maas/workspaces', method: 'post', part: 'body' },
   WireWorkspaceUpdateParams: { path: '/api/v1/maas/workspaces/{workspace_id}', method: 'patch', part: 'body' },
+  // The Cadreen dialect's keys and audit log, and the people API, as the API answers them (the dashboard's types).
+  WireKey: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys/{key_id}', method: 'get', part: 'response', status: '200' },
+  WireKeyList: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys', method: 'get', part: 'response', status: '200' },
+  WireKeyListParams: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys', method: 'get', part: 'query' },
+  WireIssuedKey: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys', method: 'post', part: 'response', status: '201' },
+  WireKeyCreateParams: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys', method: 'post', part: 'body' },
+  WireKeyUpdateParams: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys/{key_id}', method: 'patch', part: 'body' },
+  WireKeyRotateParams: { path: '/api/v1/maas/workspaces/{workspace_id}/api-keys/{key_id}/rotate', method: 'post', part: 'body' },
+  WireAuditEventList: { path: '/api/v1/maas/workspaces/{workspace_id}/audit-events', method: 'get', part: 'response', status: '200' },
+  WireAuditEventListParams: { path: '/api/v1/maas/workspaces/{workspace_id}/audit-events', method: 'get', part: 'query' },
+  WireMember: { path: '/api/v1/maas/workspaces/{workspace_id}/members/{profile_id}', method: 'patch', part: 'response', status: '200' },
+  WireMemberList: { path: '/api/v1/maas/workspaces/{workspace_id}/members', method: 'get', part: 'response', status: '200' },
+  WireAddedMember: { path: '/api/v1/maas/workspaces/{workspace_id}/members', method: 'post', part: 'response', status: '201' },
+  WireMemberAddParams: { path: '/api/v1/maas/workspaces/{workspace_id}/members', method: 'post', part: 'body' },
+  WireMemberUpdateParams: { path: '/api/v1/maas/workspaces/{workspace_id}/members/{profile_id}', method: 'patch', part: 'body' },
+  WireMe: { path: '/api/v1/maas/me', method: 'get', part: 'response', status: '200' },
   ErrorBody: { path: '/api/v1/cadreen/health', method: 'get', part: 'response', status: '401' },
 };
 

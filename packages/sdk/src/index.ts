@@ -4,6 +4,7 @@ export type * from './generated/api-types.js';
 export { Page, PagePromise } from './pagination.js';
 export { MAX_RETRY_AFTER_SECONDS, type RequestOptions } from './transport.js';
 export { VERSION } from './version.js';
+export type { WireActor, WireAuditEvent, WireKeyStatus, WireMembership, WireProfile } from './wire.js';
 export type {
   AddedMember,
   Me,

@@ -1,8 +1,10 @@
 // The people API (`/api/v1/maas/workspaces/{id}/members`, `/api/v1/maas/me`). These types are written by
 // hand in the SDK's camelCase, as the resource dialect's keys are; the API itself answers in snake_case
 // and the functions below rename the fields.
+import type { WireAddedMember, WireMe, WireMember, WireMemberList } from './generated/api-types.js';
 import { Page, PagePromise } from './pagination.js';
 import type { RequestOptions, Transport } from './transport.js';
+import type { WireProfile } from './wire.js';
 
 /** What kind of actor a profile is. */
 export type ProfileType = 'PROFILE_TYPE_USER' | 'PROFILE_TYPE_API_KEY' | 'PROFILE_TYPE_SYSTEM';
@@ -74,27 +76,6 @@ export interface MemberUpdateParams extends MemberScope {
   role: MemberRole;
 }
 
-/** The API's snake_case shapes. */
-interface WireProfile {
-  id: string;
-  account_id: string;
-  type: ProfileType;
-  name: string | null;
-  email: string | null;
-  created_at: string;
-}
-interface WireMember {
-  profile: WireProfile;
-  workspace_id: string;
-  role: MemberRole;
-  created_at: string;
-  sign_in_url?: string;
-}
-interface WireMe {
-  profile: WireProfile | null;
-  memberships: Array<{ workspace_id: string; workspace_name: string; role: MemberRole }>;
-}
-
 const toProfile = (p: WireProfile): MemberProfile => ({
   id: p.id,
   accountId: p.account_id,
@@ -141,7 +122,7 @@ export class Members {
    */
   list(params: MemberListParams = {}, options?: RequestOptions): PagePromise<Member> {
     const fetchPage = async (cursor?: string): Promise<Page<Member>> => {
-      const response = await this.transport.request<{ members: WireMember[]; next_cursor: string | null }>({
+      const response = await this.transport.request<WireMemberList>({
         method: 'GET',
         path: membersPath(await this.workspace(params, options)),
         query: { limit: params.limit, cursor },
@@ -158,7 +139,7 @@ export class Members {
    */
   async add(params: MemberAddParams, options?: RequestOptions): Promise<AddedMember> {
     const body = { email: params.email, role: params.role, ...(params.name !== undefined ? { name: params.name } : {}) };
-    const member = await this.transport.request<WireMember>({ method: 'POST', path: membersPath(await this.workspace(params, options)), body }, options);
+    const member = await this.transport.request<WireAddedMember>({ method: 'POST', path: membersPath(await this.workspace(params, options)), body }, options);
     return { ...toMember(member), ...(member.sign_in_url ? { signInUrl: member.sign_in_url } : {}) };
   }
 
