@@ -86,16 +86,18 @@ mkdir -p "$app"
 # `npm ci` does not keep). better-sqlite3 may build (it is the only native dependency).
 node -e '
   const fs = require("node:fs");
-  const [repoLock, appDir] = process.argv.slice(1);
+  const [repoLock, appDir, serverTgz] = process.argv.slice(1);
   const lock = JSON.parse(fs.readFileSync(repoLock, "utf8"));
   const packages = { "": { name: "cadreen-install-check" } };
   for (const [path, entry] of Object.entries(lock.packages)) {
     if (path.startsWith("node_modules/") && !entry.dev && !entry.link) packages[path] = entry;
   }
-  const manifest = { name: "cadreen-install-check", private: true, allowScripts: { "better-sqlite3": true, cadreen: false } };
+  // better-sqlite3 builds its driver; the prepare script of cadreen (a build, for clones) never runs for a tarball.
+  const allowScripts = { "better-sqlite3": true, [`file:../packs/${serverTgz}`]: false };
+  const manifest = { name: "cadreen-install-check", private: true, allowScripts };
   fs.writeFileSync(`${appDir}/package.json`, JSON.stringify(manifest, null, 2) + "\n");
   fs.writeFileSync(`${appDir}/package-lock.json`, JSON.stringify({ name: manifest.name, lockfileVersion: 3, requires: true, packages }, null, 2) + "\n");
-' "$repo/package-lock.json" "$app"
+' "$repo/package-lock.json" "$app" "$(basename "$server_tgz")"
 # No prebuilt binary download: better-sqlite3 builds from source with the machine's Node headers.
 printf 'buildFromSource=true\n' >"$app/.prebuild-installrc"
 node_headers="$(dirname "$(dirname "$(command -v node)")")"
