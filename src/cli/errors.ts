@@ -146,6 +146,10 @@ export function translateMessage(error: CadreenError): string {
 /** The exit code for an error from the SDK. */
 export function exitCodeOf(error: CadreenError): number {
   if (error instanceof ConfigurationError) return EXIT.usage;
+  // The admin token without --workspace-id where the call needs one: the API refuses it, but the fix is a flag.
+  if (error.code === 'invalid_request' && error.details?.some((d) => flagOf(d.field) === '--workspace-id' && d.message.startsWith('required'))) {
+    return EXIT.usage;
+  }
   if (error instanceof ConnectionError || error.code === 'connection_error' || error.code === 'timeout') return EXIT.connection;
   if (String(error.code).startsWith('auth_') || error.status === 401) return EXIT.authentication;
   return EXIT.api;

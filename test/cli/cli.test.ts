@@ -36,7 +36,7 @@ describe('command line client', () => {
     const serverEnv = { CADREEN_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, CADREEN_ADMIN_TOKEN: ADMIN, CADREEN_RATE_LIMIT: '100000/60s' };
     const init = JSON.parse(runCli(['init', '--json'], serverEnv).stdout);
     server = await startServer(serverEnv);
-    env = { CADREEN_API_KEY: init.key.plaintext, CADREEN_BASE_URL: server.baseUrl, CADREEN_ADMIN_TOKEN: ADMIN };
+    env = { CADREEN_API_KEY: init.key.plaintext, CADREEN_BASE_URL: server.baseUrl, CADREEN_ADMIN_TOKEN: ADMIN, WORKSPACE_ID: init.workspace_id };
   });
   afterAll(async () => {
     await server?.stop();

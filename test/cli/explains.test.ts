@@ -125,7 +125,7 @@ describe('command line: errors, exit codes and the workspace and audit commands'
 
     it('tells the admin token to pass --workspace-id, not to send a header or pass an SDK option', async () => {
       const keys = await s.cli(['api-keys', 'list', '--api-key', s.admin]);
-      expect(keys.status).toBe(4);
+      expect(keys.status).toBe(2);
       const keysLine = oneLine(keys);
       expect(keysLine).toMatch(/^error: invalid_request: the admin token acts on one workspace: pass --workspace-id/);
       expect(keysLine).not.toMatch(/X-Cadreen-Workspace-Id|header/);
