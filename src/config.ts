@@ -49,6 +49,8 @@ export interface Config {
   verifierTokens: string[];
   /** How long the outbox keeps key events for streams that resume. */
   eventRetentionMs: number;
+  /** Bearer token for `GET /metrics`; unset, metrics are served without one on a loopback host only. */
+  metricsToken?: string;
 }
 
 /** A bad configuration value: its message is the one line printed before start-up stops. */
@@ -178,6 +180,10 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     throw new ConfigError('CADREEN_VERIFIER_TOKENS is invalid: expected comma-separated tokens of at least 16 characters, none equal to the admin token');
   }
   const eventRetentionMs = integer('CADREEN_EVENT_RETENTION_MS', 86_400_000, 60_000, 30 * 86_400_000);
+  const metricsToken = read('CADREEN_METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    throw new ConfigError('CADREEN_METRICS_TOKEN is invalid: expected at least 16 characters without spaces');
+  }
 
   return {
     databaseUrl,
@@ -205,5 +211,6 @@ export function loadConfig(env: Source, flags: Partial<Record<'port' | 'host' | 
     ...(redisUrl ? { redisUrl } : {}),
     ...(adminToken ? { adminToken } : {}),
     ...(pepper ? { pepper } : {}),
+    ...(metricsToken ? { metricsToken } : {}),
   };
 }

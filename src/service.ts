@@ -3,12 +3,15 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { createCadreen, type CadreenRuntime } from './core/cadreen.js';
 import { buildApp } from './http/app.js';
+import { metricsAccess } from './http/routes/metrics.js';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { MemoryRateLimiter } from './limits/memory-rate-limiter.js';
-import type { RateLimiter } from './core/ports.js';
+import type { RateLimiter, Telemetry } from './core/ports.js';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.js';
 import { connectRedis, redisReady } from './redis/redis-connection.js';
 import { RedisInvalidationBus } from './redis/redis-invalidation-bus.js';
 import { openStore } from './store/open-store.js';
+import { timedStore } from './store/timed-store.js';
 
 import { VERSION } from './version.js';
 
@@ -27,14 +30,16 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 
 /**
  * Opens the configured store, and with CADREEN_REDIS_URL the shared rate
- * limiter and invalidation bus, and wires the domain.
+ * limiter and invalidation bus, and wires the domain; with `telemetry`, store
+ * calls are timed and the domain's outcomes counted there.
  */
-export async function openCadreen(config: Config, logger?: Logger): Promise<CadreenRuntime> {
-  const store = await openStore(config.databaseUrl, {
+export async function openCadreen(config: Config, logger?: Logger, telemetry?: Telemetry): Promise<CadreenRuntime> {
+  const opened = await openStore(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     timeoutMs: config.databaseTimeoutMs,
     onPoolError: (error) => logger?.warn({ err: { message: error.message } }, 'database connection lost; it will be replaced'),
   });
+  const store = telemetry ? timedStore(opened, telemetry) : opened;
   let limiter: RateLimiter = new MemoryRateLimiter();
   let bus: RedisInvalidationBus | undefined;
   if (config.redisUrl) {
@@ -70,6 +75,7 @@ export async function openCadreen(config: Config, logger?: Logger): Promise<Cadr
       ...(config.pepper ? { pepper: config.pepper } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(logger ? { logger } : {}),
+      ...(telemetry ? { telemetry } : {}),
     },
   });
 }
@@ -88,8 +94,11 @@ export interface RunningService {
 
 /** Starts the HTTP service on the configured host and port. */
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<RunningService> {
-  const cadreen = await openCadreen(config, logger);
+  // A registry per service: tests run several in one process.
+  const metrics = new PrometheusMetrics();
+  const cadreen = await openCadreen(config, logger, metrics);
   const app = await buildApp(cadreen, {
+    metrics: { collector: metrics, host: config.host, ...(config.metricsToken ? { token: config.metricsToken } : {}) },
     logger,
     version: VERSION,
     accessLog: logger.isLevelEnabled('debug'),
@@ -101,7 +110,13 @@ export async function startService(config: Config, logger: Logger = createLogger
   const initialised = await cadreen.isInitialised();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info(
-    { url, store: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl), admin_routes: Boolean(config.adminToken) },
+    {
+      url,
+      store: config.databaseUrl.split(':')[0],
+      redis: Boolean(config.redisUrl),
+      admin_routes: Boolean(config.adminToken),
+      metrics: metricsAccess({ host: config.host, token: config.metricsToken }),
+    },
     'cadreen listening',
   );
   if (!initialised) {

@@ -1,5 +1,5 @@
 import type { RateLimitBucket, RateLimitDecision, RateLimiter, RateLimitWindow } from './ports.js';
-import type { KeyWithPolicy, Store } from './ports.js';
+import { NO_TELEMETRY, type KeyWithPolicy, type LimitedBucket, type Store, type Telemetry } from './ports.js';
 import { DENIAL_MESSAGES, type DenialCode } from './errors.js';
 import { newId } from './ids.js';
 import type { CachedKey, KeyCache } from './key-cache.js';
@@ -65,6 +65,8 @@ export interface AuthConfig {
   /** Tokens of embedded verifiers (DESIGN §10). */
   verifierTokens?: readonly string[];
   logger?: { warn(details: object, message: string): void };
+  /** Where outcomes, cache lookups and rate-limit refusals are counted (default: nowhere). */
+  telemetry?: Telemetry;
 }
 
 const EXPIRED = 'API key has expired';
@@ -129,6 +131,7 @@ export function readBearerToken(header: string | undefined): string | null {
  */
 export class Authenticator {
   private readonly hash: (plaintext: string) => string;
+  private readonly telemetry: Telemetry;
 
   constructor(
     private readonly config: AuthConfig,
@@ -141,7 +144,14 @@ export class Authenticator {
     private readonly clock: () => Millis = Date.now,
   ) {
     this.hash = createKeyHasher(config.pepper);
+    this.telemetry = config.telemetry ?? NO_TELEMETRY;
   }
+
+  /** Counts an authentication's outcome and passes it on (bound once: the hot path allocates no closure for it). */
+  private readonly counted = (outcome: AuthOutcome): AuthOutcome => {
+    this.telemetry.verification('authentication', outcome.ok ? 'valid' : outcome.code);
+    return outcome;
+  };
 
   /**
    * Authenticates a person by their session token and charges `cost` units
@@ -150,6 +160,10 @@ export class Authenticator {
    * failure budget.
    */
   async authenticateSession(token: string, options: { cost: number; ip?: string }): Promise<AuthOutcome> {
+    return this.counted(await this.admitSession(token, options));
+  }
+
+  private async admitSession(token: string, options: { cost: number; ip?: string }): Promise<AuthOutcome> {
     const client = options.ip ?? 'local';
     const budget = await this.limiter.peek(this.failureBucket(client));
     if (!budget.allowed) return this.tooManyFailures(budget);
@@ -163,11 +177,11 @@ export class Authenticator {
 
   /** Admits a caller that is not a key (the admin, a verifier, a person) once its own bucket has room for `cost`. */
   private chargeCaller(principal: Principal, bucket: RateLimitBucket, cost: number): MaybePromise<AuthOutcome> {
-    return then(this.limiter.consume([bucket], cost), (rateLimit): AuthOutcome =>
-      rateLimit.allowed
-        ? { ok: true, principal, rateLimit }
-        : { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit },
-    );
+    return then(this.limiter.consume([bucket], cost), (rateLimit): AuthOutcome => {
+      if (rateLimit.allowed) return { ok: true, principal, rateLimit };
+      this.telemetry.rateLimited(principal.kind);
+      return { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
+    });
   }
 
   /**
@@ -177,6 +191,10 @@ export class Authenticator {
    * wait for a turn of the event loop.
    */
   authenticate(header: string | undefined, options: { cost: number; ip?: string }): MaybePromise<AuthOutcome> {
+    return then(this.admitHeader(header, options), this.counted);
+  }
+
+  private admitHeader(header: string | undefined, options: { cost: number; ip?: string }): MaybePromise<AuthOutcome> {
     const token = readBearerToken(header);
     if (token === null) return { ok: false, code: 'auth_missing', message: DENIAL_MESSAGES.auth_missing };
     const { adminToken } = this.config;
@@ -237,6 +255,12 @@ export class Authenticator {
    * against its failure budget.
    */
   async verify(caller: Principal, token: string, ip?: string): Promise<Verification> {
+    const answer = await this.verifyFor(caller, token, ip);
+    this.telemetry.verification('verify', answer.valid ? 'valid' : (answer.code ?? 'auth_invalid'));
+    return answer;
+  }
+
+  private async verifyFor(caller: Principal, token: string, ip?: string): Promise<Verification> {
     const now = this.clock();
     const resolution = await this.resolve(token, now, null);
     const entry = resolution.entry;
@@ -260,7 +284,11 @@ export class Authenticator {
     if (!hasValidKeyFormat(token, this.config.keyPrefix)) return this.unknown(client);
     const hash = this.hash(token);
     const cached = this.cache.get(hash);
-    if (cached) return this.check(cached, now);
+    if (cached) {
+      this.telemetry.keyCacheLookup('hit');
+      return this.check(cached, now);
+    }
+    this.telemetry.keyCacheLookup(cached === null ? 'negative_hit' : 'miss');
     const find = (): MaybePromise<Resolution> =>
       cached === null ? this.unknown(client) : this.lookup(hash).then((entry) => (entry ? this.check(entry, now) : this.unknown(client)));
     if (client === null) return find();
@@ -280,6 +308,7 @@ export class Authenticator {
   }
 
   private tooManyFailures(budget: RateLimitDecision): Refusal {
+    this.telemetry.rateLimited('client');
     return { ok: false, code: 'rate_limited', message: TOO_MANY_FAILURES, rateLimit: budget };
   }
 
@@ -298,6 +327,8 @@ export class Authenticator {
     const { entry, status } = resolution;
     return then(this.charge(entry, options.cost), (rateLimit): AuthOutcome => {
       if (!rateLimit.allowed) {
+        // Each bucket that had no room for the call refused it (the limiter charges none then).
+        for (const window of rateLimit.windows) if (window.remaining < options.cost) this.telemetry.rateLimited(window.name as LimitedBucket);
         this.recordRefusal(entry, 'rate_limited', options.ip, now);
         return { ok: false, code: 'rate_limited', message: DENIAL_MESSAGES.rate_limited, rateLimit };
       }

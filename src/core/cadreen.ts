@@ -4,7 +4,7 @@ import { ApiKeyService } from './api-keys.js';
 import { AuditService } from './audit.js';
 import { Authenticator } from './auth.js';
 import { initAccount, type InitInput } from './bootstrap.js';
-import type { InvalidationBus } from './ports.js';
+import type { InvalidationBus, Telemetry } from './ports.js';
 import { CursorCodec } from './cursor.js';
 import { KeyCache } from './key-cache.js';
 import { ReadinessProbe } from './readiness.js';
@@ -47,6 +47,8 @@ export interface CoreConfig {
   /** How long the outbox keeps events for resuming streams (default 24 h). */
   eventRetentionMs?: number;
   logger?: BatchLogger;
+  /** Where verification outcomes, key-cache lookups and rate-limit refusals are counted (default: nowhere). */
+  telemetry?: Telemetry;
   clock?: () => Millis;
 }
 
@@ -69,6 +71,8 @@ export interface Cadreen {
   init(input: InitInput): ReturnType<typeof initAccount>;
   /** Whether an account exists yet (`cadreen init` has run). */
   isInitialised(): Promise<boolean>;
+  /** The audit recorder's queue: refused-authentication events waiting to be written, and those dropped since start. */
+  auditQueue(): { waiting: number; dropped: number };
   /** Resolves when the store takes writes; probed at most every 5 s, throws StoreUnavailableError otherwise. */
   ready(): Promise<void>;
   /** Writes pending usage and refusals, then closes the limiter and the store. */
@@ -167,6 +171,7 @@ export async function createCadreen(deps: {
     init: (input) => initAccount({ store, workspaces, apiKeys, people }, input, clock()),
     isInitialised: async () => (await store.listAccounts(1)).length > 0,
     ready: () => readiness.check(),
+    auditQueue: () => ({ waiting: usage.pendingEvents, dropped: usage.droppedEvents }),
     async close() {
       await keyEvents.close();
       await usage.close();

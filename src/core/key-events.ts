@@ -39,6 +39,11 @@ export class KeyEventHub {
     private readonly options: { pollMs: number; retentionMs: number; clock: () => Millis; onError?: (error: unknown) => void },
   ) {}
 
+  /** Event streams open on this instance. */
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
   /** Reads what is new now (coalesced: at most one read runs, and one more after it). */
   poke(): void {
     if (this.latest === undefined || this.listeners.size === 0 || this.closed) return;

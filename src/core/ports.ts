@@ -2,8 +2,10 @@
  * The ports of the domain: what the core needs from the outside world, declared
  * beside the core (backends import these; the core imports no backend).
  * Store: SQLite and PostgreSQL (`src/store`). RateLimiter: memory and Redis
- * (`src/limits`). InvalidationBus: Redis pub/sub (`src/redis`).
+ * (`src/limits`). InvalidationBus: Redis pub/sub (`src/redis`). Telemetry:
+ * Prometheus (`src/metrics`).
  */
+import type { DenialCode } from './errors.js';
 import type {
   Account,
   ApiKey,
@@ -280,3 +282,41 @@ export interface InvalidationBus {
   onGap(handler: () => void): void;
   close(): Promise<void>;
 }
+
+// ---- Telemetry ----
+
+/** Where a verification outcome comes from: a request authenticating itself, or an answer of `POST /keys/verify`. */
+export type VerificationSource = 'authentication' | 'verify';
+
+/** What a key-cache lookup found: a known key, a hash remembered as naming no key, or neither (the store is asked). */
+export type KeyCacheResult = 'hit' | 'negative_hit' | 'miss';
+
+/**
+ * The kind of rate-limit bucket that refused a call: a key's limit, its
+ * workspace's budget, a client's failed-authentication limit, or the own
+ * bucket of the admin token, the verifier tokens or a signed-in person.
+ */
+export type LimitedBucket = 'key' | 'workspace' | 'client' | 'admin' | 'verifier' | 'person';
+
+/**
+ * What the domain reports for monitoring. Some calls sit on the verification
+ * hot path: an implementation must be cheap (no I/O, nothing allocated per
+ * call) and must never throw.
+ */
+export interface Telemetry {
+  /** A request authenticated (`valid`) or refused, or a `POST /keys/verify` answer, by its code. */
+  verification(source: VerificationSource, outcome: 'valid' | DenialCode): void;
+  keyCacheLookup(result: KeyCacheResult): void;
+  /** A call refused because `bucket` had no room for it (a call refused by two buckets is reported for each). */
+  rateLimited(bucket: LimitedBucket): void;
+  /** How long one call of a store method took (`operation` is the method's name in snake_case). */
+  storeOperation(operation: string, seconds: number): void;
+}
+
+/** Telemetry that records nothing: the default. */
+export const NO_TELEMETRY: Telemetry = {
+  verification() {},
+  keyCacheLookup() {},
+  rateLimited() {},
+  storeOperation() {},
+};

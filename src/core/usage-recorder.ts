@@ -59,6 +59,11 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
+  /** Refused-authentication events waiting to be written (queued, being written or waiting for a retry). */
+  get pendingEvents(): number {
+    return this.pendingRefusals;
+  }
+
   /** Refused-authentication events dropped since start (queue full or writes failed too often). */
   get droppedEvents(): number {
     return this.totalDropped;

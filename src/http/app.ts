@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyServerOptions,
   type HTTPMethods,
   type onRequestHookHandler,
+  type onResponseHookHandler,
 } from 'fastify';
 import type { Cadreen } from '../core/cadreen.js';
 import { CadreenError, invalidRequest, type ErrorCode } from '../core/errors.js';
@@ -27,6 +28,8 @@ import { resourceApiKeyRoutes } from './routes/resource/api-keys.js';
 import { resourceAuditRoutes } from './routes/resource/audit-events.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { systemRoutes } from './routes/system.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { UNMATCHED_ROUTE, type PrometheusMetrics, type RouteRecorder } from '../metrics/prometheus-metrics.js';
 import { cadreenMemberRoutes } from './routes/cadreen/members.js';
 import { cadreenVerifierRoutes } from './routes/cadreen/key-events.js';
 import { signInRoutes } from './routes/sign-in.js';
@@ -47,6 +50,13 @@ export interface AppOptions {
   publicUrl?: string;
   /** Sign-in with an OpenID provider, when configured. */
   oidc?: OidcSettings;
+  /**
+   * Prometheus metrics: every answer is recorded in `collector`, and
+   * `GET /metrics` serves it to the bearers of `token`, or without a token to
+   * anyone, but only when `host` (where the server listens) is a loopback
+   * address (see `metricsAccess`).
+   */
+  metrics?: { collector: PrometheusMetrics; host: string; token?: string };
 }
 
 /** Longest path parameter, in characters; a longer one is `414 uri_too_long`. */
@@ -176,6 +186,14 @@ function answerWhatNodeWouldRefuse(app: FastifyInstance, served: Set<string>): v
   });
 }
 
+/** An `onResponse` hook recording each answer's method, status and duration under one route. */
+function recordResponses(recorder: RouteRecorder): onResponseHookHandler {
+  return function recordResponse(request, reply, done) {
+    recorder.record(request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
+}
+
 /** The HTTP server: both dialects over the one domain in `cadreen`. */
 export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -238,6 +256,9 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     done(null, value);
   });
 
+  const metrics = options.metrics;
+  metrics?.collector.readFrom({ eventStreams: () => cadreen.keyEvents.subscribers, auditQueue: () => cadreen.auditQueue() });
+
   const openapi = new OpenApiCollector();
   // Hooks go only on the routes that need them: a public probe pays for none of authentication.
   app.addHook('onRoute', (route) => {
@@ -249,6 +270,8 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     const onRequest = hooks(route.onRequest);
     if (access !== 'public') onRequest.unshift(authenticateHook(cadreen, access, cost, publicUrl.origin, verifiers));
     route.onRequest = onRequest.length > 0 ? [withNulCheck(onRequest[0]!), ...onRequest.slice(1)] : [refuseNulInUrl];
+    // The route's pattern, never the path: no id or key ever becomes a label.
+    if (metrics) route.onResponse = [...hooks(route.onResponse), recordResponses(metrics.collector.route(route.url))];
     if (route.schema?.body) route.preValidation = [missingBodyAsEmpty, ...hooks(route.preValidation)];
     if (hooks(route.method).some((method) => method === 'GET' || method === 'HEAD')) {
       route.preHandler = [drainUnreadBody(bodyLimit), ...hooks(route.preHandler)];
@@ -264,18 +287,23 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
     });
   }
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => {
-    // A path that exists under other methods is 405 with the methods it takes, not 404.
-    const path = request.url.split('?')[0]!;
-    const allowed = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
-    if (allowed.length > 0) {
-      reply.header('Allow', allowed.join(', '));
-      return sendError(reply, request, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`);
-    }
-    return sendError(reply, request, 'not_found', `no route ${request.method} ${path}`);
+  // In a scope of its own, so that the hook recording unmatched requests runs for them alone.
+  await app.register(async (scope) => {
+    if (metrics) scope.addHook('onResponse', recordResponses(metrics.collector.route(UNMATCHED_ROUTE)));
+    scope.setNotFoundHandler((request, reply) => {
+      // A path that exists under other methods is 405 with the methods it takes, not 404.
+      const path = request.url.split('?')[0]!;
+      const allowed = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
+      if (allowed.length > 0) {
+        reply.header('Allow', allowed.join(', '));
+        return sendError(reply, request, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`);
+      }
+      return sendError(reply, request, 'not_found', `no route ${request.method} ${path}`);
+    });
   });
 
   systemRoutes(app, cadreen, openapi, options.version ?? '0.0.0');
+  if (metrics) metricsRoutes(app, metrics.collector, metrics);
   cadreenRuntimeRoutes(app, cadreen);
   cadreenApiKeyRoutes(app, cadreen);
   cadreenWorkspaceRoutes(app, cadreen);

@@ -5,7 +5,7 @@ import type { RateLimitPolicy } from '../../src/core/model.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/core/ports.js';
+import type { Store, Telemetry } from '../../src/core/ports.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -57,6 +57,8 @@ export interface HarnessOptions {
   app?: AppOptions;
   /** The store to serve from (default: a new in-memory SQLite store); closed with the harness. */
   store?: Store;
+  /** Where the core counts verifications, cache lookups and rate-limit refusals. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       workspaceRateLimit: { limit: 1_000_000, windowSeconds: 60 },
       authFailureLimit: { limit: 1_000_000, windowSeconds: 60 },
       ...options.limits,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       // Batched writes (last use, refused authentications) reach the store when a test flushes them
       // (`cadreen.usage.flush()`) or at close, never on a timer in the middle of a test.
       flushIntervalMs: 3_600_000,
