@@ -93,11 +93,11 @@ node -e '
     if (path.startsWith("node_modules/") && !entry.dev && !entry.link) packages[path] = entry;
   }
   // better-sqlite3 builds its driver; the prepare script of cadreen (a build, for clones) never runs for a tarball.
-  const allowScripts = { "better-sqlite3": true, [`file:../packs/${serverTgz}`]: false };
+  const allowScripts = { "better-sqlite3": true, [`file:${serverTgz}`]: false };
   const manifest = { name: "cadreen-install-check", private: true, allowScripts };
   fs.writeFileSync(`${appDir}/package.json`, JSON.stringify(manifest, null, 2) + "\n");
   fs.writeFileSync(`${appDir}/package-lock.json`, JSON.stringify({ name: manifest.name, lockfileVersion: 3, requires: true, packages }, null, 2) + "\n");
-' "$repo/package-lock.json" "$app" "$(basename "$server_tgz")"
+' "$repo/package-lock.json" "$app" "$server_tgz"
 # No prebuilt binary download: better-sqlite3 builds from source with the machine's Node headers.
 printf 'buildFromSource=true\n' >"$app/.prebuild-installrc"
 node_headers="$(dirname "$(dirname "$(command -v node)")")"
