@@ -113,6 +113,10 @@ install_started=$SECONDS
     "$sdk_tgz" "$server_tgz"
 ) >"$work/install.log" 2>&1 || fail "npm install --offline failed or took over ${INSTALL_TIMEOUT_S}s"
 step "installed in $((SECONDS - install_started))s: $(grep -E '^added [0-9]+ packages' "$work/install.log" || echo 'done')"
+if grep -qi '^npm warn' "$work/install.log"; then
+  step "npm warned while installing:"
+  grep -i '^npm warn' "$work/install.log"
+fi
 [ -x "$app/node_modules/.bin/cadreen" ] || fail "the cadreen command was not installed"
 [ -f "$app/node_modules/cadreen/node_modules/@cadreen/sdk/dist/index.js" ] || fail "the SDK bundled with cadreen is missing"
 
