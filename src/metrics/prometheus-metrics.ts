@@ -8,7 +8,8 @@ const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const SOURCES: readonly VerificationSource[] = ['authentication', 'verify'];
-const OUTCOMES = ['valid', ...(Object.keys(DENIAL_MESSAGES) as DenialCode[])] as const;
+/** Every outcome but `auth_forbidden`: a key of another workspace authenticates (`valid`), then the route refuses it. */
+const OUTCOMES = ['valid', ...(Object.keys(DENIAL_MESSAGES) as DenialCode[]).filter((code) => code !== 'auth_forbidden')];
 const CACHE_RESULTS: readonly KeyCacheResult[] = ['hit', 'negative_hit', 'miss'];
 const BUCKETS: readonly LimitedBucket[] = ['key', 'workspace', 'client', 'admin', 'verifier', 'person'];
 

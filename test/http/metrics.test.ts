@@ -4,6 +4,7 @@ import { createKeyHasher, DEFAULT_KEY_PREFIX, generateKey } from '../../src/core
 import type { Store } from '../../src/core/ports.js';
 import { isLoopbackHost, metricsAccess } from '../../src/http/routes/metrics.js';
 import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
+import { createLogger, startService } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { timedStore } from '../../src/store/timed-store.js';
 import { keyRow, postgresStores, seedAccount } from '../store/fixtures.js';
@@ -280,6 +281,24 @@ describe('GET /metrics', () => {
       expect(response.status).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
       expect((await h.request('GET', '/openapi.json')).body.paths['/metrics']).toBeUndefined();
+    });
+
+    it('is served by the service with CADREEN_METRICS_TOKEN, counting what its store and core did', async () => {
+      const token = 'a-metrics-token-0123456789';
+      const config = loadConfig({ CADREEN_DATABASE_URL: 'sqlite::memory:', CADREEN_PORT: '0', CADREEN_METRICS_TOKEN: token, CADREEN_LOG_LEVEL: 'silent' });
+      const service = await startService(config, createLogger(config));
+      try {
+        expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
+        expect((await fetch(`${service.url}/api/v1/cadreen/health`)).status).toBe(401);
+        const response = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(200);
+        const samples = parseExposition(await response.text());
+        // Start-up asked the store whether an account exists; the refused health check was counted by the core.
+        expect(samples.get(series('cadreen_store_operation_duration_seconds_count', { operation: 'list_accounts' }))).toBeGreaterThanOrEqual(1);
+        expect(samples.get(series('cadreen_verifications_total', { source: 'authentication', outcome: 'auth_missing' }))).toBe(1);
+      } finally {
+        await service.stop();
+      }
     });
 
     it('reads CADREEN_METRICS_TOKEN at start, and refuses a short one naming the variable', () => {
