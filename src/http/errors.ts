@@ -169,11 +169,12 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   const fastifyError = error as FastifyError & { validation?: AjvProblem[]; validationContext?: string };
   if (fastifyError.validation) {
     const context = fastifyError.validationContext;
+    const part = context === 'querystring' ? 'query' : context === 'params' ? 'path' : (context ?? 'body');
     return sendError(
       reply,
       request,
       'invalid_request',
-      `the request ${context === 'querystring' ? 'query' : (context ?? 'body')} is invalid`,
+      `the request ${part} is invalid`,
       fieldProblems(fastifyError.validation, context),
     );
   }

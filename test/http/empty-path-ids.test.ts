@@ -31,6 +31,7 @@ describe('empty ids in the path', () => {
     const response = await h.request(method, url(ws), { key: ws.key, ...(body ? { body } : {}) });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('invalid_request');
+    expect(response.body.error.message).toBe('the request path is invalid');
     expect(response.body.error.details).toEqual([{ field, message: 'must not be empty' }]);
   });
 
