@@ -186,6 +186,24 @@ function answerWhatNodeWouldRefuse(app: FastifyInstance, served: Set<string>): v
   });
 }
 
+/**
+ * On close, connections that never carried a byte (a client's spare, opened
+ * ahead of need) are closed along with the idle ones. Node's
+ * `closeIdleConnections` passes them over, so closing would otherwise wait
+ * until the client gives them up or the shutdown deadline cuts them.
+ */
+function closeUnusedConnectionsOnClose(app: FastifyInstance): void {
+  const open = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  app.addHook('preClose', (done) => {
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+    done();
+  });
+}
+
 /** An `onResponse` hook recording each answer's method, status and duration under one route. */
 function recordResponses(recorder: RouteRecorder): onResponseHookHandler {
   return function recordResponse(request, reply, done) {
@@ -233,6 +251,7 @@ export async function buildApp(cadreen: Cadreen, options: AppOptions = {}): Prom
   app.setValidatorCompiler(validators());
   const served = new Set<string>();
   answerWhatNodeWouldRefuse(app, served);
+  closeUnusedConnectionsOnClose(app);
 
   // JSON bodies; an empty body reads as no body, so `POST …/rotate` works with or without one.
   app.removeContentTypeParser('application/json');

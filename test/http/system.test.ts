@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/core/errors.js';
+import { eventually } from '../support/eventually.js';
 import { createHarness, type Harness, type Seeded } from './harness.js';
 
 describe('public routes and the OpenAPI document', () => {
@@ -106,5 +109,21 @@ describe('public routes and the OpenAPI document', () => {
       expect(response.status).toBe(400);
       expect(JSON.stringify(response.body)).not.toMatch(/at .*\.(js|ts):\d+/);
     }
+  });
+});
+
+describe('closing', () => {
+  it('closes a connection that never sent a request, instead of waiting for the client to give it up', async () => {
+    const h = await createHarness({ transport: 'socket' });
+    const server = h.app.server;
+    // A client's spare connection, opened ahead of need: connected, nothing sent, never ended by the client.
+    const spare = connect(Number(new URL(h.baseUrl!).port), '127.0.0.1');
+    const closedByServer = once(spare, 'close');
+    await once(spare, 'connect');
+    const open = () => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    await eventually('the server holds the spare connection', open, (count) => count === 1);
+    await h.close();
+    await closedByServer;
+    expect(spare.destroyed).toBe(true);
   });
 });
