@@ -22,13 +22,36 @@ type CreateAPIKeyParams struct {
 	ExpiresAt   time.Time // zero: the key never expires
 }
 
-// UpdateAPIKeyParams changes the fields that are set (non-nil).
+// UpdateAPIKeyParams changes the fields that are set (non-nil) and removes the fields named in Clear;
+// the others are left as they are. A field both set and cleared is refused before anything is sent.
 type UpdateAPIKeyParams struct {
 	Name        *string
 	Description *string
 	Labels      map[string]string
 	ExternalID  *string
 	ExpiresAt   *time.Time
+	// Clear removes fields from the key (sent as JSON null): APIKeyDescription, APIKeyLabels,
+	// APIKeyExternalID, APIKeyExpiresAt (the key then never expires). The name cannot be cleared.
+	Clear []APIKeyField
+}
+
+// APIKeyField names a field of a key that UpdateAPIKeyParams.Clear can remove.
+type APIKeyField string
+
+// The fields of a key that can be cleared.
+const (
+	APIKeyDescription APIKeyField = "description"
+	APIKeyLabels      APIKeyField = "labels"
+	APIKeyExternalID  APIKeyField = "externalId"
+	APIKeyExpiresAt   APIKeyField = "expiresAt"
+)
+
+// apiKeyFieldPath is where each clearable field sits in the body of PATCH /v1/api_keys/{id}.
+var apiKeyFieldPath = map[APIKeyField][2]string{
+	APIKeyDescription: {"spec", "description"},
+	APIKeyLabels:      {"metadata", "labels"},
+	APIKeyExternalID:  {"metadata", "externalId"},
+	APIKeyExpiresAt:   {"spec", "expiresAt"},
 }
 
 // ListAPIKeysParams filters and pages a list; zero values are left out.
@@ -135,7 +158,8 @@ func (s *APIKeysService) Get(ctx context.Context, id string, includeInfo bool) (
 	return &key, nil
 }
 
-// Update changes the fields set in params.
+// Update changes the fields set in params and clears those named in params.Clear. A field both set
+// and cleared, or one that cannot be cleared, is an invalid_request *Error returned before anything is sent.
 func (s *APIKeysService) Update(ctx context.Context, id string, params UpdateAPIKeyParams) (*APIKey, error) {
 	metadata := map[string]interface{}{}
 	if params.Name != nil {
@@ -154,12 +178,33 @@ func (s *APIKeysService) Update(ctx context.Context, id string, params UpdateAPI
 	if params.ExpiresAt != nil {
 		spec["expiresAt"] = timestamp(*params.ExpiresAt)
 	}
-	var key APIKey
 	body := map[string]interface{}{"metadata": metadata, "spec": spec}
+	var problems []FieldProblem
+	for _, field := range params.Clear {
+		path, ok := apiKeyFieldPath[field]
+		switch {
+		case !ok:
+			problems = append(problems, FieldProblem{Field: string(field), Message: "cannot be cleared (only description, labels, externalId and expiresAt can)"})
+		case hasValue(body[path[0]], path[1]):
+			problems = append(problems, FieldProblem{Field: path[0] + "." + path[1], Message: "both set and cleared"})
+		default:
+			body[path[0]].(map[string]interface{})[path[1]] = nil
+		}
+	}
+	if len(problems) > 0 {
+		return nil, invalidParams(problems)
+	}
+	var key APIKey
 	if err := s.client.do(ctx, http.MethodPatch, keyPath(id), nil, body, &key); err != nil {
 		return nil, err
 	}
 	return &key, nil
+}
+
+// hasValue reports whether part (a map being built for a request body) sets name to something other than null.
+func hasValue(part interface{}, name string) bool {
+	value, ok := part.(map[string]interface{})[name]
+	return ok && value != nil
 }
 
 // Rotate replaces an active key; the old one keeps working for gracePeriodSeconds (nil or 0: none).

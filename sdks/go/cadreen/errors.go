@@ -144,6 +144,13 @@ func IsUnavailable(err error) bool { return familyIs(err, FamilyUnavailable) }
 // time (Status 0), or a 408 request_timeout (the server did not receive the whole request in time).
 func IsConnection(err error) bool { return familyIs(err, FamilyConnection) }
 
+// invalidParams is the error of params refused before anything is sent: invalid_request (Status 0),
+// with one FieldProblem per field at fault.
+func invalidParams(problems []FieldProblem) *Error {
+	message := fmt.Sprintf("%s: %s; nothing was sent", problems[0].Field, problems[0].Message)
+	return &Error{Code: "invalid_request", Message: message, Details: problems}
+}
+
 // errorFromResponse builds the Error of an API error answer.
 func errorFromResponse(status int, body []byte, retryAfter int) *Error {
 	var parsed struct {

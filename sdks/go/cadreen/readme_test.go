@@ -125,12 +125,30 @@ func TestReadmeExampleRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, output)
 	}
-	for _, want := range []string{"billing-worker ACTIVE", "auth_invalid 401 req_"} {
+	for _, want := range []string{"never expires: true", "billing-worker ACTIVE", "auth_invalid 401 req_"} {
 		if !strings.Contains(string(output), want) {
 			t.Errorf("output lacks %q:\n%s", want, output)
 		}
 	}
 	if !regexp.MustCompile(`key\.rotated key_\w+ \d{4}-\d\d-\d\dT`).Match(output) {
 		t.Errorf("output lacks the rotation from the audit log:\n%s", output)
+	}
+}
+
+// TestReadmeWorkspacesExampleRuns builds the README's workspaces example the same way and runs it with
+// the admin token.
+func TestReadmeWorkspacesExampleRuns(t *testing.T) {
+	dir := exampleModule(t, readmeExample(t, "../README.md", "<!-- workspaces example -->"))
+	vars := startSeededServer(t)
+	run := exec.Command("go", "run", ".")
+	run.Dir = dir
+	run.Env = append(offlineGo(), "CADREEN_ADMIN_TOKEN="+vars["admin_token"], "CADREEN_BASE_URL="+vars["base_url"])
+	output, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, output)
+	}
+	want := "each key: 100 workspace\neach key: default together: 1000 workspace\n"
+	if string(output) != want {
+		t.Fatalf("output:\n%s\nwant:\n%s", output, want)
 	}
 }

@@ -135,6 +135,11 @@ func TestResultTypesHaveTheServersFieldsAndTimesAsTime(t *testing.T) {
 	defer response.Body.Close()
 	var openapi struct {
 		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema map[string]interface{} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
 			Responses map[string]struct {
 				Content map[string]struct {
 					Schema map[string]interface{} `json:"schema"`
@@ -166,6 +171,7 @@ func TestResultTypesHaveTheServersFieldsAndTimesAsTime(t *testing.T) {
 		{Health{}, schema("get", "/api/v1/cadreen/health", "200")},
 		{Verification{}, schema("post", "/api/v1/cadreen/keys/verify", "200")},
 		{Workspace{}, schema("get", "/api/v1/maas/workspaces/{workspace_id}", "200")},
+		{Workspace{}, schema("patch", "/api/v1/maas/workspaces/{workspace_id}", "200")},
 		{WorkspacePage{}, schema("get", "/api/v1/maas/workspaces", "200")},
 		{MemberPage{}, schema("get", members, "200")},
 		{AddedMember{}, schema("post", members, "201")},
@@ -175,6 +181,28 @@ func TestResultTypesHaveTheServersFieldsAndTimesAsTime(t *testing.T) {
 	for _, c := range cases {
 		typ := reflect.TypeOf(c.value)
 		checkType(t, typ, c.schema, typ.Name(), verifierOnly)
+	}
+
+	// The fields APIKeys.Update can clear are the ones the server takes null for.
+	keyUpdate := openapi.Paths[key]["patch"].RequestBody.Content["application/json"].Schema
+	for field, path := range apiKeyFieldPath {
+		part, _ := keyUpdate["properties"].(map[string]interface{})[path[0]].(map[string]interface{})
+		part, _ = schemaObject(part)
+		property, _ := part["properties"].(map[string]interface{})[path[1]].(map[string]interface{})
+		if _, nullable := schemaObject(property); property == nil || !nullable {
+			t.Errorf("APIKeys.Update clears %s, which the server's PATCH does not take as null", field)
+		}
+	}
+
+	// The limits Workspaces.Update sends are the ones the server takes.
+	update := openapi.Paths["/api/v1/maas/workspaces/{workspace_id}"]["patch"].RequestBody.Content["application/json"].Schema
+	properties, _ := update["properties"].(map[string]interface{})
+	for _, field := range []WorkspaceField{WorkspaceFieldRateLimit, WorkspaceFieldWorkspaceRateLimit} {
+		setting, _ := properties[string(field)].(map[string]interface{})
+		if _, nullable := schemaObject(setting); setting == nil || !nullable {
+			t.Fatalf("the server's PATCH of a workspace takes no nullable %s: %v", field, update)
+		}
+		checkType(t, reflect.TypeOf(RateLimitSetting{}), setting, "RateLimitSetting", nil)
 	}
 }
 
