@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConformanceServer, type ConformanceServer } from './conformance-server.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import {
   AuthenticationError,
@@ -25,7 +24,6 @@ import {
 
 /** The language-neutral SDK specification in sdks/conformance/cases.json, run on the TypeScript SDK. */
 const CASES = JSON.parse(readFileSync(new URL('../../sdks/conformance/cases.json', import.meta.url), 'utf8'));
-const START_SERVER = fileURLToPath(new URL('../../sdks/conformance/start-server.mjs', import.meta.url));
 
 const FAMILIES: Record<string, new (...args: never[]) => CadreenError> = {
   authentication: AuthenticationError,
@@ -178,23 +176,14 @@ describe('SDK conformance fixture', () => {
 });
 
 describe('SDK conformance (sdks/conformance/cases.json): TypeScript', () => {
-  let server: ChildProcess;
+  let server: ConformanceServer | undefined;
   const vars: Record<string, string> = {};
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [START_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      server.stdout!.once('data', (chunk) => resolve(String(chunk)));
-      server.once('exit', (code) => reject(new Error(`start-server exited with ${code}`)));
-    });
-    Object.assign(vars, JSON.parse(line));
+    server = await startConformanceServer();
+    Object.assign(vars, server.vars);
   });
-  afterAll(async () => {
-    if (!server || server.exitCode !== null || server.signalCode !== null) return;
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  });
+  afterAll(() => server?.stop());
 
   function clientFor(as: string): Cadreen {
     const caller = as.startsWith('key:') ? { api_key: `$${as.slice(4)}` } : CASES.callers[as];

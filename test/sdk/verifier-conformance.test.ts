@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConformanceServer, type ConformanceServer } from './conformance-server.js';
 import { Cadreen, CadreenError, Verifier, type VerifyResult } from '../../packages/sdk/src/index.js';
 import { cadreenPlugin } from '../../packages/sdk/src/fastify.js';
 import { eventually } from '../support/eventually.js';
@@ -11,7 +10,6 @@ import { newestEventId } from './verifier-support.js';
 
 /** The language-neutral verifier specification in sdks/conformance/verifier-cases.json, run on the TypeScript SDK. */
 const SPEC = JSON.parse(readFileSync(new URL('../../sdks/conformance/verifier-cases.json', import.meta.url), 'utf8'));
-const START_SERVER = fileURLToPath(new URL('../../sdks/conformance/start-server.mjs', import.meta.url));
 /** The fixture's bound on each wait: a safety net, not a measurement. */
 const WAIT_MS = 10_000;
 
@@ -48,23 +46,14 @@ const resultJson = (result: VerifyResult): Json => ({
 });
 
 describe('Verifier conformance (sdks/conformance/verifier-cases.json): TypeScript', () => {
-  let server: ChildProcess;
+  let server: ConformanceServer | undefined;
   const vars: Record<string, string> = {};
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [START_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      server.stdout!.once('data', (chunk) => resolve(String(chunk)));
-      server.once('exit', (code) => reject(new Error(`start-server exited with ${code}`)));
-    });
-    Object.assign(vars, JSON.parse(line));
+    server = await startConformanceServer();
+    Object.assign(vars, server.vars);
   });
-  afterAll(async () => {
-    if (!server || server.exitCode !== null || server.signalCode !== null) return;
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  });
+  afterAll(() => server?.stop());
 
   for (const [index, spec] of (SPEC.cases as Json[]).entries()) {
     it(spec.name, async () => {
