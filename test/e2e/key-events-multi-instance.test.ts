@@ -4,6 +4,7 @@ import { followEvents } from '../support/sse.js';
 import { needs } from '../support/services.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { startServer, type ServerProcess } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ADMIN = 'events-admin-token-0123456789';
 const VERIFIER = 'events-verifier-token-0123456789';
@@ -22,12 +23,7 @@ describe('the key event stream across instances (PostgreSQL + Redis)', needs('po
   let b: ServerProcess;
   let workspaceId: string;
 
-  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) =>
-    fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
+  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) => callJson(server.baseUrl, method, path, ADMIN, body);
 
   beforeAll(async () => {
     cluster = await startCluster({

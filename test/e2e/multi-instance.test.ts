@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { createTestDatabase, needs, TEST_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from '../support/services.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ADMIN = 'multi-admin-token-0123456789';
 
@@ -15,15 +16,7 @@ describe('several instances on PostgreSQL and Redis', needs('postgres', 'redis')
   let workspaceId: string;
   let ownerKey: string;
 
-  async function call(server: ServerProcess, method: string, path: string, key: string, body?: unknown) {
-    const response = await fetch(server.baseUrl + path, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (server: ServerProcess, method: string, path: string, key: string, body?: unknown) => callJson(server.baseUrl, method, path, key, body);
 
   beforeAll(async () => {
     database = await createTestDatabase(TEST_DATABASE_URL!);

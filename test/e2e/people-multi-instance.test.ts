@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '../support/services.js';
 import { startCluster, type Cluster } from './cluster.js';
 import type { ServerProcess } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ADMIN = 'people-admin-token-0123456789';
 
@@ -26,12 +27,7 @@ describe('people on two instances (PostgreSQL + Redis)', needs('postgres', 'redi
   }
 
   const get = (server: ServerProcess, path: string, cookie: string) => fetch(`${server.baseUrl}${path}`, { headers: { cookie } }).then((r) => r.status);
-  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) =>
-    fetch(`${server.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
+  const admin = (server: ServerProcess, method: string, path: string, body?: unknown) => callJson(server.baseUrl, method, path, ADMIN, body);
 
   beforeAll(async () => {
     cluster = await startCluster(

@@ -9,6 +9,7 @@ import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { signInAtProvider, startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
 import { skipWhen } from '../support/skip-reason.js';
+import { callJson } from '../support/json-api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -51,12 +52,7 @@ describe('people sign in with an OpenID provider (a real one, through its own pa
   let browser: Browser;
   let workspaceId: string;
 
-  const api = (method: string, path: string, body?: unknown) =>
-    fetch(`${service.base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (response) => ({ status: response.status, body: response.status === 204 ? undefined : await response.json() }));
+  const api = (method: string, path: string, body?: unknown) => callJson(service.base, method, path, ADMIN, body);
 
   /** Starts sign-in in a fresh browser context and signs in at the provider as `login`; `landed` is where Cadreen sent the browser. */
   async function signInAs(login: string): Promise<{ context: BrowserContext; page: Page; landed: URL }> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { runCli, startServer, type ServerProcess } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 
@@ -21,19 +22,10 @@ describe('end to end: the reference documents against a real server process', ()
   const issued: string[] = [];
 
   async function call(method: string, path: string, key?: string, body?: unknown) {
-    const response = await fetch(server.baseUrl + path, {
-      method,
-      headers: {
-        ...(key ? { Authorization: `Bearer ${key}` } : {}),
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    const json = text ? JSON.parse(text) : undefined;
-    if (json?.plaintext) issued.push(json.plaintext);
-    if (json?.spec?.token) issued.push(json.spec.token);
-    return { status: response.status, headers: response.headers, body: json };
+    const answer = await callJson(server.baseUrl, method, path, key || undefined, body);
+    if (answer.body?.plaintext) issued.push(answer.body.plaintext);
+    if (answer.body?.spec?.token) issued.push(answer.body.spec.token);
+    return answer;
   }
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
 import { runCli, startServer } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ADMIN = 'store-faults-admin-token-0123456789';
 
@@ -27,15 +28,7 @@ async function serve(databasePath: string) {
   expect(init.status, init.stderr).toBe(0);
   const created = JSON.parse(init.stdout) as { workspace_id: string; key: { plaintext: string } };
   const server = await startServer(env);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(server.baseUrl + path, {
-      method,
-      headers: { Authorization: `Bearer ${created.key.plaintext}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => callJson(server.baseUrl, method, path, created.key.plaintext, body);
   let created_keys = 0;
   return {
     server,

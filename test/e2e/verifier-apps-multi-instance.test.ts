@@ -8,6 +8,7 @@ import { DEADLINE_MS } from '../support/eventually.js';
 import { needs } from '../support/services.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { freePort } from './process.js';
+import { callJson } from '../support/json-api.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -56,12 +57,7 @@ describe('apps verifying through one instance refuse keys revoked on another (Po
   let dir: string;
   const apps: App[] = [];
 
-  const admin = (method: string, path: string, body?: unknown) =>
-    fetch(`${cluster.b.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (r) => ({ status: r.status, body: r.status === 204 ? undefined : await r.json() }));
+  const admin = (method: string, path: string, body?: unknown) => callJson(cluster.b.baseUrl, method, path, ADMIN, body);
 
   beforeAll(async () => {
     cluster = await startCluster({

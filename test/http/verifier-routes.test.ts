@@ -9,6 +9,7 @@ import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { DEADLINE_MS } from '../support/eventually.js';
 import { followEvents } from '../support/sse.js';
 import { needs, redisForTests, TEST_REDIS_URL } from '../support/services.js';
+import { callJson } from '../support/json-api.js';
 
 /** Waits for what must come; fails only if it never does (a safety net, not a measurement). */
 const WAIT = { timeout: DEADLINE_MS, interval: 20 };
@@ -23,12 +24,7 @@ describe('routes for embedded verifiers: leases, the event stream, verifier toke
   let workspaceId: string;
   let key: { id: string; plaintext: string };
 
-  const call = (method: string, path: string, token: string, body?: unknown) =>
-    fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    }).then(async (response) => ({ status: response.status, body: response.status === 204 ? undefined : await response.json() }));
+  const call = (method: string, path: string, token: string, body?: unknown) => callJson(base, method, path, token, body);
 
   beforeAll(async () => {
     cadreen = await createCadreen({
