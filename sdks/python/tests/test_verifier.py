@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
 
 from support import SeededServer
-from verifier_support import Admin, Proxy, Warnings, WSGIApp, call_asgi, wait_until
+from verifier_support import Admin, Proxy, Warnings, WSGIApp, call_asgi, echo_asgi, echo_wsgi, wait_until
 
 import cadreen
 from cadreen._events import EventStream
@@ -36,18 +36,6 @@ def make_key(prefix: str = "sk_cadreen_") -> str:
         checksum = BASE62[value % 62] + checksum
         value //= 62
     return body + checksum
-
-
-def echo_wsgi(environ: Dict[str, Any], start_response: Any) -> Any:
-    body = json.dumps({"cadreen": environ.get("cadreen")}).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
-async def echo_asgi(scope: Dict[str, Any], receive: Any, send: Any) -> None:
-    body = json.dumps({"cadreen": scope.get("cadreen")}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 class KeyFormatTest(unittest.TestCase):

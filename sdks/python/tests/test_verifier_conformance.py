@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 from support import ROOT, SeededServer
 from test_conformance import MatchAssertions
-from verifier_support import Admin, Proxy, Warnings, WSGIApp, call_asgi, wait_until
+from verifier_support import Admin, Proxy, Warnings, WSGIApp, call_asgi, echo_asgi, echo_wsgi, wait_until
 
 import cadreen
 from cadreen.middleware import ASGIMiddleware, WSGIMiddleware
@@ -30,18 +30,6 @@ def substitute(value: Any, variables: Dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {k: substitute(v, variables) for k, v in value.items()}
     return value
-
-
-def echo_wsgi(environ: Dict[str, Any], start_response: Any) -> Any:
-    body = json.dumps({"cadreen": environ.get("cadreen")}).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
-async def echo_asgi(scope: Dict[str, Any], receive: Any, send: Any) -> None:
-    body = json.dumps({"cadreen": scope.get("cadreen")}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 class VerifierConformanceTest(MatchAssertions):

@@ -306,3 +306,16 @@ def call_asgi(app: Callable[..., Any], path: str = "/", authorization: Optional[
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     response_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers", [])}
     return start["status"], response_headers, json.loads(body) if body else None
+
+
+# The apps behind the middleware in the tests: each answers what the middleware put in its request.
+def echo_wsgi(environ: Dict[str, Any], start_response: Any) -> Any:
+    body = json.dumps({"cadreen": environ.get("cadreen")}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+async def echo_asgi(scope: Dict[str, Any], receive: Any, send: Any) -> None:
+    body = json.dumps({"cadreen": scope.get("cadreen")}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
