@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, startServer, type ServerProcess } from '../e2e/process.js';
+import { readmeExample } from '../support/readme.js';
 
 const ADMIN = 'cli-admin-token-0123456789';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -120,15 +121,9 @@ describe('command line client', () => {
   });
 
   describe('README examples', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const example = (name: string) => {
-      const match = new RegExp(`<!-- example: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(readme);
-      if (!match) throw new Error(`README has no "${name}" example`);
-      return match[1]!;
-    };
 
     it('runs every CLI line of the README successfully', () => {
-      const lines = example('cli').split('\n').filter((line) => /^(cadreen|cadenya) /.test(line));
+      const lines = readmeExample('cli').split('\n').filter((line) => /^(cadreen|cadenya) /.test(line));
       expect(lines.length).toBeGreaterThan(8);
       const keyId = cli(['api-keys', 'create', '--name', 'billing-readme']).json().metadata.id;
       for (const line of lines) {
@@ -144,7 +139,7 @@ describe('command line client', () => {
       const outputDir = join(ROOT, 'test-output');
       mkdirSync(outputDir, { recursive: true });
       const file = join(outputDir, 'readme-sdk-example.mjs');
-      writeFileSync(file, example('sdk'));
+      writeFileSync(file, readmeExample('sdk'));
       const result = spawnSync(process.execPath, [file], { env: { ...process.env, ...env }, encoding: 'utf8', cwd: ROOT });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).toContain('billing-worker ACTIVE');

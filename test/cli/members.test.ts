@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, startServer, type ServerProcess } from '../e2e/process.js';
+import { readmeExample } from '../support/readme.js';
 
 const ADMIN = 'cli-members-admin-token-0123456789';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LINK = /^http:\/\/127\.0\.0\.1:\d+\/auth\/link\?token=\S+$/;
 
 interface Result {
@@ -153,15 +152,12 @@ describe('cadreen members', () => {
   });
 
   it('runs every line of the README’s members example successfully', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const example = /<!-- example: cli-members -->\n```\w+\n([\s\S]*?)```/.exec(readme);
-    expect(example, 'README has no "cli-members" example').not.toBeNull();
+    const script = readmeExample('cli-members');
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     symlinkSync(CLI, join(bin, 'cadreen'));
     const ws = await newWorkspace('cli-members-readme');
     const member = (await cli(['members', 'add', '--workspace-id', ws, '--email', 'readme@example.com', '--json'])).json();
-    const script = example![1]!;
     expect(script.split('\n').filter((line) => /^cadreen members /.test(line)).length).toBeGreaterThanOrEqual(4);
     const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
       const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {

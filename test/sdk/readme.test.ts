@@ -5,19 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServer, type ServerProcess } from '../e2e/process.js';
+import { readmeExample } from '../support/readme.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SDK = join(ROOT, 'packages/sdk');
 const ADMIN = 'sdk-readme-admin-token-0123456789';
 const PACKAGE = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8'));
-
-/** The fenced block after `<!-- example: name -->` in packages/sdk/README.md. */
-function example(name: string): string {
-  const readme = readFileSync(join(SDK, 'README.md'), 'utf8');
-  const match = new RegExp(`<!-- example: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(readme);
-  if (!match) throw new Error(`packages/sdk/README.md has no "${name}" example`);
-  return match[1]!;
-}
 
 describe('the SDK’s README', () => {
   let dir: string;
@@ -38,7 +31,7 @@ describe('the SDK’s README', () => {
     const outputDir = join(ROOT, 'test-output');
     mkdirSync(outputDir, { recursive: true });
     const file = join(outputDir, 'sdk-readme-example.mjs');
-    writeFileSync(file, example('sdk-readme'));
+    writeFileSync(file, readmeExample('sdk-readme', 'packages/sdk/README.md'));
     const result = spawnSync(process.execPath, [file], {
       env: { ...process.env, CADREEN_ADMIN_TOKEN: ADMIN, CADREEN_BASE_URL: server.baseUrl, CADREEN_API_KEY: '' },
       encoding: 'utf8',

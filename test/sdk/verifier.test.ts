@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { eventually } from '../support/eventually.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startVerifierProxy, type VerifierProxy } from './verifier-proxy.js';
 import { ADMIN_TOKEN, VERIFIER_TOKEN, about, idOf, startCadreen, watchEvents, type EventLog } from './verifier-support.js';
+import { readmeExample } from '../support/readme.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -391,19 +392,13 @@ describe('Verifier against a real Cadreen', () => {
   });
 
   describe('README examples', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const example = (name: string) => {
-      const match = new RegExp(`<!-- example: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(readme);
-      if (!match) throw new Error(`README has no "${name}" example`);
-      return match[1]!;
-    };
 
     for (const name of ['verifier-fastify', 'verifier-express']) {
       it(`runs the README’s ${name} app: the caller's workspace for a key, Cadreen's refusal without one, a clean stop`, async () => {
         const outputDir = join(ROOT, 'test-output');
         mkdirSync(outputDir, { recursive: true });
         const file = join(outputDir, `readme-${name}.mjs`);
-        writeFileSync(file, example(name));
+        writeFileSync(file, readmeExample(name));
         const port = await freePort();
         const child = spawn(process.execPath, [file], {
           cwd: ROOT,
