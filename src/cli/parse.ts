@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { parseRateLimit } from '../config.js';
+import { parseTimestamp } from '../core/timestamps.js';
+import { MAX_RATE_LIMIT } from '../http/schemas/cadreen.js';
+import { LABEL_KEY_PATTERN } from '../http/schemas/common.js';
 
 /**
  * Parsers of flag values. Each refuses a bad value before any request is sent, with a sentence
@@ -25,20 +28,18 @@ export const nonEmpty =
     return value;
   };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** An RFC 3339 time with its offset, such as 2030-01-01T00:00:00Z. */
+/** An RFC 3339 time with its offset, such as 2030-01-01T00:00:00Z, as the server takes it (see `parseTimestamp`). */
 export const timestamp =
   (flag: string) =>
   (value: string): string => {
-    if (!RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
-      throw new InvalidArgumentError(`${flag} must be an RFC 3339 time with an offset, such as 2030-01-01T00:00:00Z`);
+    if (parseTimestamp(value) === undefined) {
+      throw new InvalidArgumentError(`${flag} must be an RFC 3339 time with an offset between the years 1970 and 9999, such as 2030-01-01T00:00:00Z`);
     }
     return value;
   };
 
 /** Label keys the API accepts. */
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+const LABEL_KEY = new RegExp(LABEL_KEY_PATTERN);
 
 /** Repeated `--label key=value` flags, collected into one object. */
 export function collectLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -50,9 +51,6 @@ export function collectLabel(value: string, previous: Record<string, string> = {
   }
   return { ...previous, [key]: value.slice(at + 1) };
 }
-
-/** The most requests a workspace's limit may allow per window. */
-export const MAX_RATE_LIMIT = 1_000_000;
 
 /** A rate limit to set on a workspace. */
 export interface RateLimitSetting {

@@ -58,6 +58,7 @@ describe('command line: errors, exit codes and the workspace and audit commands'
       ['a page size of 0', ['api-keys', 'list', '--limit', '0'], /^error: usage: --limit must be at least 1 \(got "0"\)$/],
       ['a page size of 0 on the audit log', ['audit-events', 'list', '--limit', '0'], /^error: usage: --limit must be at least 1/],
       ['an expiry that is not a time', ['api-keys', 'create', '--name', 'x', '--expires-at', 'tomorrow'], /^error: usage: --expires-at must be an RFC 3339 time .*\(got "tomorrow"\)$/],
+      ['an expiry on a day the month lacks', ['api-keys', 'update', 'key_x', '--expires-at', '2030-02-30T00:00:00Z'], /^error: usage: --expires-at must be an RFC 3339 time .*\(got "2030-02-30T00:00:00Z"\)$/],
       ['an unknown audit event type', ['audit-events', 'list', '--type', 'key.exploded'], /^error: usage: --type must be one of key\.created, /],
       ['a rate limit without a window', ['workspaces', 'update', 'ws_x', '--rate-limit', '100'], /^error: usage: --rate-limit must be <requests>\/<window>/],
       ['a rate limit window over 24 hours', ['workspaces', 'update', 'ws_x', '--rate-limit', '100/25h'], /^error: usage: --rate-limit must be/],

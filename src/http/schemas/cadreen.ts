@@ -185,9 +185,12 @@ export type AuditQuery = Static<typeof AuditQuery>;
 
 export const AuditList = Type.Object({ events: Type.Array(CadreenAuditEvent), next_cursor: Nullable(Type.String()) });
 
+/** The most requests a workspace's limit or budget may allow in one window. */
+export const MAX_RATE_LIMIT = 1_000_000;
+
 export const RateLimitSetting = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_RATE_LIMIT }),
     window_seconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
   },
   { additionalProperties: false },

@@ -22,9 +22,12 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 33
 export const Name = Type.String({ minLength: 1, maxLength: 255, pattern: '\\S', description: 'Human-readable name' });
 export const Description = Type.String({ maxLength: 1024 });
 export const ExternalId = Type.String({ minLength: 1, maxLength: 255 });
+/** What a label key may be: a letter or digit, then up to 62 of `A-Z a-z 0-9 . _ / -`. */
+export const LABEL_KEY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$';
+
 export const Labels = Type.Unsafe<Record<string, string>>({
   type: 'object',
-  propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' },
+  propertyNames: { pattern: LABEL_KEY_PATTERN },
   additionalProperties: { type: 'string', maxLength: 255 },
   maxProperties: 64,
   description: 'Arbitrary key-value pairs for categorization and filtering (at most 64; keys [A-Za-z0-9._/-], up to 63 characters)',
