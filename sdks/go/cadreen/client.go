@@ -96,9 +96,12 @@ func NewClientE(config CadreenConfig) (*Client, error) {
 	return client, nil
 }
 
-// defaultWorkspace is CadreenConfig.WorkspaceID, else the API key's own workspace (asked of the server
-// once), else ErrNoWorkspace.
-func (c *Client) defaultWorkspace(ctx context.Context) (string, error) {
+// workspaceOrDefault is id when a call names one; else CadreenConfig.WorkspaceID, else the API key's own
+// workspace (asked of the server once), else ErrNoWorkspace.
+func (c *Client) workspaceOrDefault(ctx context.Context, id string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
 	if c.workspaceID != "" {
 		return c.workspaceID, nil
 	}

@@ -94,11 +94,9 @@ type RemoveMemberParams struct {
 var ErrNoWorkspace = errors.New("cadreen: no workspace: set WorkspaceID in the params or in CadreenConfig")
 
 func (s *MembersService) path(ctx context.Context, workspaceID, profileID string) (string, error) {
-	if workspaceID == "" {
-		var err error
-		if workspaceID, err = s.client.defaultWorkspace(ctx); err != nil {
-			return "", err
-		}
+	workspaceID, err := s.client.workspaceOrDefault(ctx, workspaceID)
+	if err != nil {
+		return "", err
 	}
 	path := "/api/v1/maas/workspaces/" + url.PathEscape(workspaceID) + "/members"
 	if profileID != "" {

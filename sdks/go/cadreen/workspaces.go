@@ -70,11 +70,9 @@ func (s *WorkspacesService) Create(ctx context.Context, name, accountID string) 
 // of another workspace gets auth_forbidden). An empty id means CadreenConfig.WorkspaceID, else the API
 // key's own workspace (ErrNoWorkspace with the admin token).
 func (s *WorkspacesService) Get(ctx context.Context, id string) (*Workspace, error) {
-	if id == "" {
-		var err error
-		if id, err = s.client.defaultWorkspace(ctx); err != nil {
-			return nil, err
-		}
+	id, err := s.client.workspaceOrDefault(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	var workspace Workspace
 	if err := s.client.do(ctx, http.MethodGet, workspacePath(id), nil, nil, &workspace); err != nil {
@@ -111,11 +109,9 @@ func (s *WorkspacesService) Update(ctx context.Context, id string, params Update
 	if len(problems) > 0 {
 		return nil, invalidParams(problems)
 	}
-	if id == "" {
-		var err error
-		if id, err = s.client.defaultWorkspace(ctx); err != nil {
-			return nil, err
-		}
+	id, err := s.client.workspaceOrDefault(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	var workspace Workspace
 	if err := s.client.do(ctx, http.MethodPatch, workspacePath(id), nil, body, &workspace); err != nil {
